@@ -1,0 +1,61 @@
+/* Status strings, the thread-local error detail, and small allocation helpers. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/internal.h"
+
+static _Thread_local char last_error[512];
+
+RNNK_API const char *rnnk_strerror(rnnk_status s) {
+  switch (s) {
+  case RNNK_OK: return "success";
+  case RNNK_EINVAL: return "invalid argument";
+  case RNNK_ENOMEM: return "out of memory";
+  case RNNK_ENOTSUP: return "not supported";
+  case RNNK_EIO: return "input/output error";
+  case RNNK_EFORMAT: return "malformed file";
+  case RNNK_ESTALE: return "stale file (other CPU or library version)";
+  case RNNK_ESTATE: return "invalid state";
+  }
+  return "unknown status";
+}
+
+RNNK_API const char *rnnk_last_error(void) { return last_error; }
+
+void rnnk_clear_error(void) { last_error[0] = '\0'; }
+
+void rnnk_set_error(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(last_error, sizeof last_error, fmt, ap);
+  va_end(ap);
+}
+
+rnnk_status rnnk_fail(rnnk_status s, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(last_error, sizeof last_error, fmt, ap);
+  va_end(ap);
+  return s;
+}
+
+RNNK_API const char *rnnk_version(void) { return RNNK_VERSION; }
+
+bool rnnk_mul_ok(size_t a, size_t b, size_t *out) {
+  if (a != 0 && b > SIZE_MAX / a) return false;
+  *out = a * b;
+  return true;
+}
+
+float *rnnk_falloc(size_t n) {
+  size_t bytes;
+  if (!rnnk_mul_ok(n ? n : 1, sizeof(float), &bytes) || bytes > SIZE_MAX - 64) return NULL;
+  bytes = (bytes + 63) & ~(size_t)63;
+  float *p = aligned_alloc(64, bytes);
+  if (p) memset(p, 0, bytes);
+  return p;
+}
+
+void rnnk_free(void *p) { free(p); }

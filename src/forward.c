@@ -1,0 +1,345 @@
+/* The forward driver: for each layer and direction, the input projection for
+ * a chunk of steps as one GEMM, then per step the fused recurrent kernel.
+ *
+ * Rows are processed in order of decreasing length, so the rows still
+ * running at step t are always a prefix 0..na-1 and kernels see dense
+ * blocks. Rows outside the prefix keep their state (copied forward).
+ *
+ * With a pool, every thread runs this same loop on its own slice of panels
+ * (hidden units, all gates), meeting at a barrier after each phase; every
+ * output value is still one k-chain computed by one thread, so the bits do
+ * not depend on the thread count. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "src/internal.h"
+#include "threads/pool.h"
+
+/* Where a layer's outputs go: element (t, row n, feature f). */
+typedef struct out_target {
+  float *p;
+  size_t step, row;
+  const int *row_map; /* permuted row -> target row; NULL = identity */
+} out_target;
+
+typedef struct fwd_ctx {
+  const rnnk_rnn *rnn;
+  const rnnk_fwd_io *io;
+  rnnk_pool *pool;
+  int T, N, Tc;
+  const int *perm, *len; /* len[] in permuted order, decreasing */
+  /* scratch */
+  float *xin;            /* layer 0 input, [T][N][I], permuted rows */
+  float *ybuf[2];        /* layer outputs [T][N][Wmax] */
+  float *pre;            /* [Tc][N][G*Hp] */
+  float *h[2], *c, *tmp, *zbuf;
+} fwd_ctx;
+
+static void barrier(const fwd_ctx *f, int tid, int nth) {
+  if (nth > 1) rnnk_pool_barrier(f->pool, tid);
+}
+
+/* Panels [p0, p1) of np for thread tid of nth. */
+static void share(size_t np, int tid, int nth, size_t *p0, size_t *p1) {
+  *p0 = np * (size_t)tid / (size_t)nth;
+  *p1 = np * (size_t)(tid + 1) / (size_t)nth;
+}
+
+static int active_rows(const fwd_ctx *f, int t) {
+  int na = 0;
+  while (na < f->N && f->len[na] > t) na++;
+  return na;
+}
+
+/* One layer and direction, executed by thread tid of nth. */
+static void run_direction(const fwd_ctx *f, int tid, int nth, int l, int d, const float *in, size_t ld_in,
+                          out_target out, size_t col, bool accumulate) {
+  const rnnk_rnn *rnn = f->rnn;
+  const rnnk_ukernels *uk = rnn->uk;
+  const rnnk_layer *ly = &rnn->layers[l * rnn->D + d];
+  const rnnk_config *c = &rnn->cfg;
+  const size_t N = (size_t)f->N, G = (size_t)rnn->G, Hp = (size_t)rnn->Hp, U = (size_t)rnn->tiles.unit;
+  const size_t Sp = (size_t)rnn->Sp, S = (size_t)rnn->S, K = (size_t)ly->K, H = (size_t)rnn->H;
+  const size_t ghp = G * Hp, np = Hp / U;
+  const size_t Uo = (size_t)rnn->tiles.unit_out, npo = rnn->Sop ? (size_t)rnn->Sop / Uo : 0;
+  const int idx = l * rnn->D + d;
+  const bool reverse = c->direction == RNNK_REVERSE || d == 1;
+  size_t p0, p1, q0, q1, r0, r1;
+  share(np, tid, nth, &p0, &p1);
+  share(npo, tid, nth, &q0, &q1);
+  share(N, tid, nth, &r0, &r1);
+
+  /* Initial state, rows permuted; padding stays zero. */
+  float *hc = f->h[0], *hn = f->h[1];
+  for (size_t n = r0; n < r1; n++) {
+    const size_t src = (size_t)f->perm[n];
+    memset(hc + n * Sp, 0, Sp * sizeof(float));
+    if (f->io->h0) memcpy(hc + n * Sp, f->io->h0 + ((size_t)idx * N + src) * S, S * sizeof(float));
+    if (c->cell == RNNK_LSTM) {
+      memset(f->c + n * Hp, 0, Hp * sizeof(float));
+      if (f->io->c0) memcpy(f->c + n * Hp, f->io->c0 + ((size_t)idx * N + src) * H, H * sizeof(float));
+    }
+  }
+  barrier(f, tid, nth);
+
+  rnnk_step_args a = {.U = U, .p0 = p0, .p1 = p1, .cp = &rnn->cp, .ld_pre = ghp, .ld_hprev = Sp,
+                      .peep = ly->peep, .bias = ly->b_rn};
+  const int T = f->T, Tc = f->Tc;
+  for (int ci = 0; ci < T; ci += Tc) {
+    /* chunk [t0, t0 + tc) in time, visited in this direction's order */
+    const int tc = T - ci < Tc ? T - ci : Tc;
+    const int t0 = reverse ? T - ci - tc : ci;
+    if (p1 > p0)
+      uk->f32_gemm((size_t)tc * N, K, (p1 - p0) * G * U, G * U, in + (size_t)t0 * N * ld_in, ld_in,
+                   ly->w_ih + p0 * K * G * U, ly->b_in + p0 * G * U, 0, f->pre + p0 * G * U, ghp);
+    barrier(f, tid, nth);
+    for (int s = 0; s < tc; s++) {
+      const int t = reverse ? t0 + tc - 1 - s : t0 + s;
+      const size_t na = (size_t)active_rows(f, t);
+      if (na == 0) continue;
+      a.N = na;
+      a.pre = f->pre + (size_t)(t - t0) * N * ghp;
+      a.hin = hc;
+      a.ld_hin = Sp;
+      a.hprev = hc;
+      a.K = S;
+      switch (c->cell) {
+      case RNNK_ELMAN:
+        a.W = ly->w_hh, a.out = hn, a.ld_out = Sp;
+        uk->f32_elman(&a);
+        break;
+      case RNNK_JORDAN:
+        a.W = ly->w_hh, a.out = f->tmp, a.ld_out = Hp;
+        uk->f32_elman(&a);
+        barrier(f, tid, nth);
+        if (q1 > q0) {
+          uk->f32_gemm(na, H, (q1 - q0) * Uo, Uo, f->tmp, Hp, ly->w_out + q0 * H * Uo, ly->b_out + q0 * Uo, 0,
+                       hn + q0 * Uo, Sp);
+          for (size_t n = 0; n < na; n++)
+            uk->f32_act((q1 - q0) * Uo, hn + n * Sp + q0 * Uo, hn + n * Sp + q0 * Uo, &rnn->out_act, c->clip);
+        }
+        break;
+      case RNNK_LSTM:
+        a.W = ly->w_hh, a.c = f->c, a.ld_c = Hp;
+        if (rnn->So) {
+          a.out = f->tmp, a.ld_out = Hp;
+          uk->f32_lstm(&a);
+          barrier(f, tid, nth);
+          if (q1 > q0)
+            uk->f32_gemm(na, H, (q1 - q0) * Uo, Uo, f->tmp, Hp, ly->w_out + q0 * H * Uo, ly->b_out + q0 * Uo, 0,
+                         hn + q0 * Uo, Sp);
+        } else {
+          a.out = hn, a.ld_out = Sp;
+          uk->f32_lstm(&a);
+        }
+        break;
+      case RNNK_GRU:
+        if (c->linear_before_reset) {
+          a.W = ly->w_hh, a.out = hn, a.ld_out = Sp;
+          uk->f32_gru(&a);
+        } else {
+          a.W = ly->w_hh, a.out = f->tmp, a.out2 = f->zbuf, a.ld_out = Hp;
+          uk->f32_gru_rz(&a);
+          barrier(f, tid, nth);
+          a.W = ly->w_hh_n, a.hin = f->tmp, a.ld_hin = Hp, a.K = H, a.out = hn, a.ld_out = Sp;
+          uk->f32_gru_n(&a);
+        }
+        break;
+      }
+      barrier(f, tid, nth);
+      /* Rows that are not running keep their state; running rows emit output. */
+      for (size_t n = r0; n < r1; n++) {
+        if (n >= na) {
+          memcpy(hn + n * Sp, hc + n * Sp, Sp * sizeof(float));
+          continue;
+        }
+        if (!out.p) continue;
+        const size_t row = out.row_map ? (size_t)out.row_map[n] : n;
+        float *dst = out.p + (size_t)t * out.step + row * out.row + col;
+        const float *src = hn + n * Sp;
+        if (accumulate)
+          for (size_t i = 0; i < S; i++) dst[i] += src[i];
+        else
+          memcpy(dst, src, S * sizeof(float));
+      }
+      float *tmp = hc;
+      hc = hn;
+      hn = tmp;
+      barrier(f, tid, nth);
+    }
+  }
+  /* Final states. */
+  for (size_t n = r0; n < r1; n++) {
+    const size_t dst = (size_t)f->perm[n];
+    if (f->io->hT) memcpy(f->io->hT + ((size_t)idx * N + dst) * S, hc + n * Sp, S * sizeof(float));
+    if (f->io->cT && c->cell == RNNK_LSTM)
+      memcpy(f->io->cT + ((size_t)idx * N + dst) * H, f->c + n * Hp, H * sizeof(float));
+  }
+  barrier(f, tid, nth);
+}
+
+/* All layers, by thread tid of nth. */
+static void run_all(void *vctx, int tid, int nth) {
+  const fwd_ctx *f = vctx;
+  const rnnk_rnn *rnn = f->rnn;
+  const rnnk_fwd_io *io = f->io;
+  const int L = rnn->cfg.num_layers;
+  const size_t N = (size_t)f->N, T = (size_t)f->T;
+  const bool sum = rnn->cfg.direction == RNNK_BIDIR_SUM;
+  const float *in = f->xin;
+  size_t ld_in = (size_t)rnn->cfg.input_size;
+  for (int l = 0; l < L; l++) {
+    const size_t W = (size_t)rnnk_layer_output(rnn, l);
+    out_target out;
+    if (l == L - 1) {
+      out = (out_target){.p = io->y, .step = io->y_step_stride, .row = io->y_row_stride, .row_map = f->perm};
+    } else {
+      out = (out_target){.p = f->ybuf[l & 1], .step = N * W, .row = W, .row_map = NULL};
+      if (tid == 0) memset(out.p, 0, T * N * W * sizeof(float));
+      barrier(f, tid, nth);
+    }
+    for (int d = 0; d < f->rnn->D; d++)
+      run_direction(f, tid, nth, l, d, in, ld_in, out, sum ? 0 : (size_t)d * (size_t)rnn->S, sum);
+    in = out.p;
+    ld_in = W;
+  }
+}
+
+/* Layout of the scratch block of one forward call: part sizes in floats. */
+enum { N_PARTS = 10 };
+static bool scratch_parts(const rnnk_rnn *rnn, size_t T, size_t N, size_t parts[N_PARTS], size_t *Tc_out,
+                          size_t *total) {
+  const rnnk_config *c = &rnn->cfg;
+  const size_t I = (size_t)c->input_size, G = (size_t)rnn->G, Hp = (size_t)rnn->Hp, Sp = (size_t)rnn->Sp;
+  size_t Wmax = 0;
+  for (int l = 0; l + 1 < c->num_layers; l++) {
+    const size_t w = (size_t)rnnk_layer_output(rnn, l);
+    if (w > Wmax) Wmax = w;
+  }
+  size_t Tc = (size_t)rnn->tiles.time_chunk;
+  if (Tc == 0) Tc = (size_t)(256 * 1024) / (N * G * Hp); /* ~1 MiB of pre-activations */
+  if (Tc < 1) Tc = 1;
+  if (Tc > T) Tc = T;
+  size_t n_x, n_y, n_pre, t;
+  if (!rnnk_mul_ok(T * N, I, &n_x) || !rnnk_mul_ok(T * N, Wmax, &n_y) || !rnnk_mul_ok(Tc * N, G * Hp, &n_pre))
+    return false;
+  const size_t n_state = N * (Sp > Hp ? Sp : Hp);
+  const size_t p[N_PARTS] = {n_x, n_y, n_y, n_pre, n_state, n_state, n_state, n_state, n_state, 2 * N};
+  *total = 0;
+  for (size_t i = 0; i < N_PARTS; i++) {
+    parts[i] = p[i];
+    t = (p[i] + 15) & ~(size_t)15; /* keep every part 64-byte aligned */
+    if (t < p[i] || *total + t < *total) return false;
+    *total += t;
+  }
+  *Tc_out = Tc;
+  return true;
+}
+
+size_t rnnk_forward_scratch_floats(const rnnk_rnn *rnn, int T, int N) {
+  size_t parts[N_PARTS], Tc, total;
+  return scratch_parts(rnn, (size_t)T, (size_t)N, parts, &Tc, &total) ? total : 0;
+}
+
+rnnk_status rnnk_forward_rows(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_pool *split_pool) {
+  const rnnk_config *c = &rnn->cfg;
+  const size_t T = (size_t)io->T, N = (size_t)io->N, I = (size_t)c->input_size;
+  size_t parts[N_PARTS], Tc, total;
+  if (!scratch_parts(rnn, T, N, parts, &Tc, &total))
+    return rnnk_fail(RNNK_ENOMEM, "scratch for T=%zu N=%zu overflows size_t", T, N);
+  float *scratch = io->scratch;
+  if (!scratch && !(scratch = rnnk_falloc(total)))
+    return rnnk_fail(RNNK_ENOMEM, "out of memory for %zu floats of scratch", total);
+  float *parts_p[N_PARTS];
+  float *q = scratch;
+  for (size_t i = 0; i < N_PARTS; i++) {
+    parts_p[i] = q;
+    q += (parts[i] + 15) & ~(size_t)15;
+  }
+  int *perm = (int *)parts_p[9], *len = perm + N;
+
+  /* Rows by decreasing length (stable), so running rows form a prefix. */
+  for (size_t n = 0; n < N; n++) perm[n] = (int)n;
+  for (size_t n = 1; n < N; n++) { /* insertion sort: N is small and this is O(N^2) at worst */
+    const int v = perm[n], lv = io->lengths ? io->lengths[v] : (int)T;
+    size_t m = n;
+    while (m > 0 && (io->lengths ? io->lengths[perm[m - 1]] : (int)T) < lv) {
+      perm[m] = perm[m - 1];
+      m--;
+    }
+    perm[m] = v;
+  }
+  for (size_t n = 0; n < N; n++) len[n] = io->lengths ? io->lengths[perm[n]] : (int)T;
+
+  /* Layer 0 input, permuted to [T][N][I]; outputs start as zeros. */
+  float *xin = parts_p[0];
+  for (size_t tt = 0; tt < T; tt++)
+    for (size_t n = 0; n < N; n++)
+      memcpy(xin + (tt * N + n) * I, io->x + tt * io->x_step_stride + (size_t)perm[n] * io->x_row_stride,
+             I * sizeof(float));
+  if (io->y) {
+    const size_t W = (size_t)rnn->out_width;
+    for (size_t tt = 0; tt < T; tt++)
+      for (size_t n = 0; n < N; n++) memset(io->y + tt * io->y_step_stride + n * io->y_row_stride, 0, W * sizeof(float));
+  }
+
+  fwd_ctx f = {.rnn = rnn, .io = io, .pool = split_pool, .T = (int)T, .N = (int)N, .Tc = (int)Tc,
+               .perm = perm, .len = len, .xin = xin, .ybuf = {parts_p[1], parts_p[2]}, .pre = parts_p[3],
+               .h = {parts_p[4], parts_p[5]}, .c = parts_p[6], .tmp = parts_p[7], .zbuf = parts_p[8]};
+  if (split_pool) {
+    rnnk_pool_run(split_pool, run_all, &f, c->flush_to_zero);
+  } else {
+    rnnk_fpmode mode = rnnk_fpmode_enter(c->flush_to_zero);
+    run_all(&f, 0, 1);
+    rnnk_fpmode_leave(mode);
+  }
+  if (scratch != io->scratch) rnnk_free(scratch);
+  return RNNK_OK;
+}
+
+/* Checks shared by forward and forward_many. */
+rnnk_status rnnk_check_ready(const rnnk_rnn *rnn) {
+  for (int l = 0; l < rnn->cfg.num_layers; l++)
+    for (int d = 0; d < rnn->D; d++)
+      if (!rnn->layers[l * rnn->D + d].set)
+        return rnnk_fail(RNNK_ESTATE, "weights of layer %d direction %d are not set", l, d);
+  return RNNK_OK;
+}
+
+/* Whether to split one sequence's hidden units over the attached pool. */
+rnnk_pool *rnnk_split_pool(const rnnk_rnn *rnn) {
+  if (!rnn->pool || rnnk_pool_size(rnn->pool) < 2 || !rnn->tiles.split) return NULL;
+  return rnn->pool;
+}
+
+RNNK_API rnnk_status rnnk_rnn_forward(const rnnk_rnn *rnn, int T, int N, const float *x, const int *lengths,
+                                      const float *h0, const float *c0, float *y, float *hT, float *cT) {
+  rnnk_clear_error();
+  if (!rnn) return rnnk_fail(RNNK_EINVAL, "rnn is NULL");
+  if (T < 1) return rnnk_fail(RNNK_EINVAL, "T = %d: must be >= 1", T);
+  if (N < 1) return rnnk_fail(RNNK_EINVAL, "N = %d: must be >= 1", N);
+  if (!x) return rnnk_fail(RNNK_EINVAL, "x is NULL");
+  const rnnk_config *c = &rnn->cfg;
+  if (c->cell != RNNK_LSTM && (c0 || cT))
+    return rnnk_fail(RNNK_EINVAL, "%s given but only LSTM has a cell state", c0 ? "c0" : "cT");
+  size_t tn, tmp;
+  if (!rnnk_mul_ok((size_t)T, (size_t)N, &tn) || !rnnk_mul_ok(tn, (size_t)c->input_size, &tmp) ||
+      !rnnk_mul_ok(tn, (size_t)rnn->out_width, &tmp) || !rnnk_mul_ok(tmp, sizeof(float), &tmp))
+    return rnnk_fail(RNNK_EINVAL, "T = %d x N = %d: tensor sizes overflow size_t", T, N);
+  if (lengths)
+    for (int n = 0; n < N; n++)
+      if (lengths[n] < 0 || lengths[n] > T)
+        return rnnk_fail(RNNK_EINVAL, "lengths[%d] = %d: must be in 0..T (%d)", n, lengths[n], T);
+  rnnk_status s = rnnk_check_ready(rnn);
+  if (s) return s;
+  const size_t I = (size_t)c->input_size, W = (size_t)rnn->out_width;
+  rnnk_fwd_io io = {.T = T, .N = N, .x = x, .lengths = lengths, .h0 = h0, .c0 = c0, .y = y, .hT = hT, .cT = cT};
+  if (c->batch_first) {
+    io.x_step_stride = I, io.x_row_stride = (size_t)T * I;
+    io.y_step_stride = W, io.y_row_stride = (size_t)T * W;
+  } else {
+    io.x_step_stride = (size_t)N * I, io.x_row_stride = I;
+    io.y_step_stride = (size_t)N * W, io.y_row_stride = W;
+  }
+  return rnnk_forward_rows(rnn, &io, rnnk_split_pool(rnn));
+}

@@ -1,0 +1,103 @@
+/* Internal declarations shared by src/, dispatch/, tune/ and threads/. */
+#ifndef RNNK_INTERNAL_H
+#define RNNK_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kernels/ukernels.h"
+#include "rnnk.h"
+#include "rnnk_config.h"
+
+#ifndef RNNK_API
+#define RNNK_API __attribute__((visibility("default")))
+#endif
+
+/* Thread-local error detail; returns nothing so callers can `return fail(...)`. */
+void rnnk_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void rnnk_clear_error(void);
+/* Sets the message and returns @p s. */
+rnnk_status rnnk_fail(rnnk_status s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* 64-byte aligned allocation of n floats (zeroed); NULL on overflow/OOM. */
+float *rnnk_falloc(size_t n);
+void rnnk_free(void *p);
+/* a*b with overflow check; false on overflow. */
+bool rnnk_mul_ok(size_t a, size_t b, size_t *out);
+
+/* The kernel table of an ISA (dispatch/ukernels.c); NULL if not runnable here. */
+const rnnk_ukernels *rnnk_ukernels_for(rnnk_isa isa);
+
+/* Tile choice for one network, from tune/tiles.c (defaults as data) and the tune cache. */
+typedef struct rnnk_tiles {
+  int unit;       /* U: hidden units per panel (a multiple of the ISA's vector width) */
+  int unit_out;   /* units per panel of the projection / Jordan output matrix */
+  int time_chunk; /* steps of input projection per GEMM call (0 = auto) */
+  int split;      /* 1: split one sequence's hidden units over an attached pool */
+} rnnk_tiles;
+void rnnk_tiles_default(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t);
+void rnnk_tiles_choose(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t);
+
+/* One layer and direction, packed. */
+typedef struct rnnk_layer {
+  int K;         /* input features of this layer */
+  bool set;      /* weights imported */
+  float *w_ih;   /* packed [Hp/U][K][G*U] */
+  float *b_in;   /* input-projection init, panel order [Hp/U][G][U] */
+  float *w_hh;   /* packed recurrent (GRU lbr=0: the r,z part, pw 2U) */
+  float *w_hh_n; /* GRU lbr=0: the n part, pw U */
+  float *b_rn;   /* GRU: b_Rn [Hp] */
+  float *peep;   /* LSTM peepholes [Hp/U][3][U] or NULL */
+  float *w_out;  /* LSTM projection or Jordan V, packed [So_p/Uo][H][Uo] */
+  float *b_out;  /* its init row [So_p] (zeros for the projection) */
+  size_t bytes;  /* packed bytes */
+} rnnk_layer;
+
+struct rnnk_rnn {
+  rnnk_config cfg; /* defaults resolved */
+  rnnk_isa isa;
+  const rnnk_ukernels *uk;
+  rnnk_tiles tiles;
+  int G;    /* gates */
+  int D;    /* directions */
+  int H, Hp;
+  int S, Sp;  /* carried h size (H, P or O) and its padded row stride */
+  int So, Sop;/* size of the output matrix (P or O) and padded; 0 if none */
+  int out_width; /* features per step of y */
+  rnnk_cell_param cp;
+  rnnk_act_param out_act;
+  rnnk_layer *layers; /* [L][D] */
+  rnnk_pool *pool;
+};
+
+/* Input features of layer l. */
+int rnnk_layer_input(const rnnk_rnn *rnn, int l);
+/* Width of layer l's output sequence (D*S for concat, else S). */
+int rnnk_layer_output(const rnnk_rnn *rnn, int l);
+
+/* Resolve defaults and validate; false with the error message set. */
+rnnk_status rnnk_config_resolve(const rnnk_config *in, rnnk_config *out);
+
+/* Forward of one batch of rows through all layers, rows already validated.
+ * Used by forward, forward_many and the tuner. */
+typedef struct rnnk_fwd_io {
+  int T, N;
+  const float *x; size_t x_row_stride, x_step_stride; /* element (t, n, :) at x + t*step + n*row */
+  const int *lengths;        /* NULL = T */
+  const float *h0, *c0;      /* [L*D][N][S], [L*D][N][H] or NULL */
+  float *y; size_t y_row_stride, y_step_stride;
+  float *hT, *cT;
+  float *scratch; /* NULL, or rnnk_forward_scratch_floats() floats, 64-byte aligned */
+} rnnk_fwd_io;
+size_t rnnk_forward_scratch_floats(const rnnk_rnn *rnn, int T, int N);
+/* Weights of every layer set? (ESTATE otherwise) */
+rnnk_status rnnk_check_ready(const rnnk_rnn *rnn);
+/* The attached pool if this network splits its hidden units over it, else NULL. */
+rnnk_pool *rnnk_split_pool(const rnnk_rnn *rnn);
+rnnk_status rnnk_forward_rows(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_pool *split_pool);
+
+/* Fingerprint of the kernel set, written into the tune cache header. */
+extern const char rnnk_kernel_fingerprint[];
+
+#endif

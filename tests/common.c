@@ -1,0 +1,44 @@
+#include "tests/common.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+float test_uniform(test_rng *r, float lo, float hi) {
+  r->s = r->s * 6364136223846793005ull + 1442695040888963407ull;
+  const float u = (float)(r->s >> 40) / (float)(1ull << 24);
+  return lo + (hi - lo) * u;
+}
+
+void test_fill(test_rng *r, float *p, size_t n, float lo, float hi) {
+  for (size_t i = 0; i < n; i++) p[i] = test_uniform(r, lo, hi);
+}
+
+bool test_match(float a, float b) {
+  if (isnan(a) && isnan(b)) return true;
+  return fabsf(a - b) <= 1e-5f * fmaxf(1.0f, fabsf(b));
+}
+
+int test_isas(rnnk_isa out[4]) {
+  const rnnk_isa all[] = {RNNK_ISA_SCALAR, RNNK_ISA_AVX2, RNNK_ISA_AVX512, RNNK_ISA_NEON};
+  int n = 0;
+  for (int i = 0; i < 4; i++)
+    if (rnnk_isa_supported(all[i])) out[n++] = all[i];
+  return n;
+}
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RNNK_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define RNNK_ASAN 1
+#endif
+#ifdef RNNK_ASAN
+#include <sanitizer/lsan_interface.h>
+void test_leak_check(void) {
+  if (__lsan_do_recoverable_leak_check()) abort();
+}
+#else
+void test_leak_check(void) {}
+#endif

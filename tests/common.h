@@ -1,0 +1,21 @@
+/* Helpers shared by the test suites. */
+#ifndef RNNK_TESTS_COMMON_H
+#define RNNK_TESTS_COMMON_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rnnk.h"
+
+/* Deterministic uniform floats in [lo, hi). */
+typedef struct test_rng { uint64_t s; } test_rng;
+float test_uniform(test_rng *r, float lo, float hi);
+void test_fill(test_rng *r, float *p, size_t n, float lo, float hi);
+/* |a - b| <= 1e-5 * max(1, |b|), SPEC.md's "match" (NaN matches NaN). */
+bool test_match(float a, float b);
+/* ISAs this host can run, scalar first; returns the count. */
+int test_isas(rnnk_isa out[4]);
+/* Suite hook: abort the worker if LeakSanitizer finds a leak (Criterion
+ * would otherwise pass a leaking test; TOOLCHAIN.md item 8). */
+void test_leak_check(void);
+#endif

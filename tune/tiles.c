@@ -1,0 +1,63 @@
+/* Tile parameters: built-in defaults per ISA, kept as data (BLIS-style), and
+ * the per-network choice (defaults, overridden by the tune cache).
+ *
+ * Only `unit` shapes the packed weights; it is fixed when the network is
+ * created. Units must be 1x or 2x the ISA's vector width (the kernels are
+ * instantiated for those two). */
+#include "src/internal.h"
+#include "tune/cache.h"
+
+typedef struct tile_defaults {
+  rnnk_isa isa;
+  int unit_lstm, unit_gru, unit_elman; /* U per cell family */
+  int unit_out;                        /* projection / Jordan output panels */
+} tile_defaults;
+
+static const tile_defaults defaults[] = {
+    /* isa              lstm gru elman out */
+    {RNNK_ISA_SCALAR,   8,   8,  8,    8},
+    {RNNK_ISA_AVX2,     8,   8,  16,   8},
+    {RNNK_ISA_AVX512,   16,  16, 32,   16},
+    {RNNK_ISA_NEON,     8,   8,  8,    4},
+};
+
+void rnnk_tiles_default(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t) {
+  const tile_defaults *d = &defaults[0];
+  for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++)
+    if (defaults[i].isa == isa) d = &defaults[i];
+  t->unit = cfg->cell == RNNK_LSTM ? d->unit_lstm : cfg->cell == RNNK_GRU ? d->unit_gru : d->unit_elman;
+  t->unit_out = d->unit_out;
+  t->time_chunk = 0;
+  t->split = 1;
+}
+
+/* The vector width of an ISA: units must be one or two of them. */
+static int vector_width(rnnk_isa isa) {
+  switch (isa) {
+  case RNNK_ISA_AVX2: return 8;
+  case RNNK_ISA_AVX512: return 16;
+  case RNNK_ISA_NEON: return 4;
+  default: return 0; /* scalar: any unit */
+  }
+}
+
+rnnk_tune_key rnnk_tiles_key(rnnk_isa isa, const rnnk_config *cfg, int batch, int threads) {
+  rnnk_tune_key k = {.isa = (int)isa, .cell = (int)cfg->cell, .dtype = (int)cfg->weight_type,
+                     .hidden = cfg->hidden_size, .input_bucket = rnnk_tune_bucket(cfg->input_size),
+                     .batch_bucket = rnnk_tune_bucket(batch), .threads = threads,
+                     .variant = (cfg->cell == RNNK_GRU && cfg->linear_before_reset) | (cfg->proj_size ? 2 : 0)};
+  return k;
+}
+
+void rnnk_tiles_choose(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t) {
+  rnnk_tiles_default(isa, cfg, t);
+  /* The packed layout is chosen per (ISA, cell, H, I): look the shape up for
+   * batch 1, one thread, the entry the tuner writes for layout decisions. */
+  rnnk_tune_key k = rnnk_tiles_key(isa, cfg, 1, 1);
+  rnnk_tune_value v;
+  if (rnnk_tune_cache_lookup(&k, &v) != RNNK_OK) return;
+  const int vw = vector_width(isa);
+  if (v.unit > 0 && (vw == 0 || v.unit == vw || v.unit == 2 * vw)) t->unit = v.unit;
+  if (v.time_chunk > 0) t->time_chunk = v.time_chunk;
+  t->split = v.split;
+}
