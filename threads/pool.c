@@ -466,6 +466,7 @@ RNNK_API rnnk_status rnnk_pool_create(int threads, rnnk_pin pin, rnnk_pool **out
     err = pthread_create(&w[i].th, NULL, worker_main, &w[i]);
     if (err != 0) break;
     w[i].started = true;
+    pthread_setname_np(w[i].th, "rnnk-pool"); /* for top/gdb; failure is harmless */
     if (plan_core) w[i].core = plan_core[i];
 #if RNNK_HAVE_HWLOC
     if (plan_pu && bind_thread(topo, w[i].th, plan_pu[i], false))
@@ -648,7 +649,6 @@ int rnnk_pool_topology_report(char *buf, size_t len) {
   }
   unsigned api = hwloc_get_api_version();
   sb_printf(&s, "hwloc API 0x%x, restricted to the calling thread's CPU binding\n", api);
-            (api >> 8) & 0xff, api & 0xff);
   sb_printf(&s, "packages: %d, NUMA nodes: %d, cores: %d, PUs: %d\n",
             hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_PACKAGE),
             hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_NUMANODE),

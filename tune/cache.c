@@ -538,7 +538,7 @@ static rnnk_status parse_body(parser *p, const char *data, size_t len, const rnn
   p->line = 0;
   if (stage == S_VERSION) return perr(p, RNNK_EFORMAT, "empty: no 'rnnk-tune-cache' line");
   if (stage != S_END) return perr(p, RNNK_EFORMAT, "truncated: no 'end' line");
-  qsort(*ents, *n_ents, sizeof **ents, pentry_cmp);
+  if (*n_ents > 1) qsort(*ents, *n_ents, sizeof **ents, pentry_cmp); /* qsort(NULL, 0) is UB */
   for (size_t i = 1; i < *n_ents; i++)
     if (key_cmp(&(*ents)[i - 1].e.key, &(*ents)[i].e.key) == 0) {
       p->line = (*ents)[i].line;
@@ -553,11 +553,15 @@ rnnk_status rnnk_tune_cache_parse(const char *data, size_t len, const char *name
   parser p = {name ? name : "<memory>", 0, why, why_len};
   if (why && why_len) why[0] = '\0';
   if ((!data && len) || !out || !n_out) return perr(&p, RNNK_EINVAL, "bad argument");
-  rnnk_tune_header own = own_header();
+  rnnk_tune_header own;
+  if (!expect) {
+    own = own_header();
+    expect = &own;
+  }
   pentry *ents = NULL;
   size_t n = 0;
   locale_t old = enter_c_locale();
-  rnnk_status st = parse_body(&p, data ? data : "", len, expect ? expect : &own, &ents, &n);
+  rnnk_status st = parse_body(&p, data ? data : "", len, expect, &ents, &n);
   leave_c_locale(old);
   rnnk_tune_entry *res = NULL;
   if (st == RNNK_OK && n) {
@@ -1100,9 +1104,9 @@ done:
   if (lfd >= 0) close(lfd); /* releases the flock */
   pthread_mutex_lock(&g_mu);
   if (st == RNNK_OK)
-    snprintf(g_save, sizeof g_save, "saved %zu entries to %s%s", merged->n, path, note);
+    say(g_save, sizeof g_save, "saved %zu entries to %s%s", merged->n, path, note);
   else
-    snprintf(g_save, sizeof g_save, "save to %s failed: %s", path, why);
+    say(g_save, sizeof g_save, "save to %s failed: %s", path, why);
   pthread_mutex_unlock(&g_mu);
   free(text);
   free(merged);
