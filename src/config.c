@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "src/internal.h"
+#include "tune/cache.h"
 
 /* Sizes are capped so every derived element count fits comfortably in
  * size_t and int arithmetic (G*Hp*K products are checked again at packing). */
@@ -79,7 +80,13 @@ rnnk_status rnnk_config_resolve(const rnnk_config *in, rnnk_config *out) {
     break;
   }
   if (!c.out_act) c.out_act = RNNK_ACT_IDENTITY;
-  if (c.isa == RNNK_ISA_AUTO) c.isa = rnnk_active_isa();
+  if (c.isa == RNNK_ISA_AUTO) {
+    c.isa = rnnk_active_isa();
+    /* A tuned host may prefer a lower ISA for this shape (frequency effects). */
+    rnnk_tune_key k = rnnk_tiles_key(c.isa, &c, 1, 1);
+    rnnk_tune_value v;
+    if (rnnk_tune_cache_lookup(&k, &v) == RNNK_OK && v.isa && rnnk_isa_supported((rnnk_isa)v.isa)) c.isa = (rnnk_isa)v.isa;
+  }
   else if (!rnnk_isa_supported(c.isa))
     return rnnk_fail(RNNK_ENOTSUP, "config.isa = %s: not available on this CPU/OS or not compiled in",
                      rnnk_isa_name(c.isa));

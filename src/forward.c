@@ -14,6 +14,7 @@
 
 #include "src/internal.h"
 #include "threads/pool.h"
+#include "tune/cache.h"
 
 /* Where a layer's outputs go: element (t, row n, feature f). */
 typedef struct out_target {
@@ -307,8 +308,14 @@ rnnk_status rnnk_check_ready(const rnnk_rnn *rnn) {
 }
 
 /* Whether to split one sequence's hidden units over the attached pool. */
-rnnk_pool *rnnk_split_pool(const rnnk_rnn *rnn) {
-  if (!rnn->pool || rnnk_pool_size(rnn->pool) < 2 || !rnn->tiles.split) return NULL;
+rnnk_pool *rnnk_split_pool(const rnnk_rnn *rnn, int N) {
+  if (!rnn->pool || rnnk_pool_size(rnn->pool) < 2) return NULL;
+  /* Tuned for this batch and thread count? Otherwise split when every
+   * thread gets at least two panels. */
+  rnnk_tune_key k = rnnk_tiles_key(rnn->isa, &rnn->cfg, N, rnnk_pool_size(rnn->pool));
+  rnnk_tune_value v;
+  if (rnnk_tune_cache_lookup(&k, &v) == RNNK_OK) return v.split ? rnn->pool : NULL;
+  if (!rnn->tiles.split || rnn->Hp / rnn->tiles.unit < 2 * rnnk_pool_size(rnn->pool)) return NULL;
   return rnn->pool;
 }
 
@@ -341,5 +348,5 @@ RNNK_API rnnk_status rnnk_rnn_forward(const rnnk_rnn *rnn, int T, int N, const f
     io.x_step_stride = (size_t)N * I, io.x_row_stride = I;
     io.y_step_stride = (size_t)N * W, io.y_row_stride = W;
   }
-  return rnnk_forward_rows(rnn, &io, rnnk_split_pool(rnn));
+  return rnnk_forward_rows(rnn, &io, rnnk_split_pool(rnn, N));
 }

@@ -38,6 +38,8 @@ typedef struct rnnk_tiles {
 } rnnk_tiles;
 void rnnk_tiles_default(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t);
 void rnnk_tiles_choose(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t);
+/* The tune-cache key of a shape (tune/tiles.c). */
+struct rnnk_tune_key rnnk_tiles_key(rnnk_isa isa, const rnnk_config *cfg, int batch, int threads);
 
 /* One layer and direction, packed. */
 typedef struct rnnk_layer {
@@ -71,6 +73,9 @@ struct rnnk_rnn {
   rnnk_pool *pool;
 };
 
+/* Create with given tiles (NULL = defaults and tune cache); the tuner's hook. */
+rnnk_status rnnk_rnn_create_tiled(const rnnk_config *cfg, const rnnk_tiles *tiles, rnnk_rnn **out);
+
 /* Input features of layer l. */
 int rnnk_layer_input(const rnnk_rnn *rnn, int l);
 /* Width of layer l's output sequence (D*S for concat, else S). */
@@ -94,7 +99,7 @@ size_t rnnk_forward_scratch_floats(const rnnk_rnn *rnn, int T, int N);
 /* Weights of every layer set? (ESTATE otherwise) */
 rnnk_status rnnk_check_ready(const rnnk_rnn *rnn);
 /* The attached pool if this network splits its hidden units over it, else NULL. */
-rnnk_pool *rnnk_split_pool(const rnnk_rnn *rnn);
+rnnk_pool *rnnk_split_pool(const rnnk_rnn *rnn, int N);
 rnnk_status rnnk_forward_rows(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_pool *split_pool);
 
 /* Fingerprint of the kernel set, written into the tune cache header. */

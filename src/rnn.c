@@ -5,6 +5,13 @@
 
 #include "src/internal.h"
 
+/* SIMD kernels are instantiated for panels of one or two vectors; the
+ * scalar reference takes any width up to 64. */
+static bool unit_ok(const rnnk_ukernels *uk, int u) {
+  const int vw = (int)uk->unit_align;
+  return vw == 1 ? u >= 1 && u <= 64 : u == vw || u == 2 * vw;
+}
+
 static int round_up(int v, int m) { return (v + m - 1) / m * m; }
 
 int rnnk_layer_input(const rnnk_rnn *rnn, int l) {
@@ -64,6 +71,10 @@ static rnnk_status alloc_layer(const rnnk_rnn *rnn, rnnk_layer *ly, int K) {
 }
 
 RNNK_API rnnk_status rnnk_rnn_create(const rnnk_config *cfg, rnnk_rnn **out) {
+  return rnnk_rnn_create_tiled(cfg, NULL, out);
+}
+
+rnnk_status rnnk_rnn_create_tiled(const rnnk_config *cfg, const rnnk_tiles *tiles, rnnk_rnn **out) {
   rnnk_clear_error();
   if (!out) return rnnk_fail(RNNK_EINVAL, "out is NULL");
   rnnk_config c;
@@ -77,7 +88,14 @@ RNNK_API rnnk_status rnnk_rnn_create(const rnnk_config *cfg, rnnk_rnn **out) {
   rnn->cfg = c;
   rnn->isa = c.isa;
   rnn->uk = uk;
-  rnnk_tiles_choose(c.isa, &c, &rnn->tiles);
+  if (tiles) rnn->tiles = *tiles;
+  else rnnk_tiles_choose(c.isa, &c, &rnn->tiles);
+  if (!unit_ok(uk, rnn->tiles.unit) || !unit_ok(uk, rnn->tiles.unit_out)) {
+    const rnnk_tiles bad = rnn->tiles;
+    free(rnn);
+    return rnnk_fail(RNNK_EINVAL, "tiles unit=%d unit_out=%d do not fit the %s kernels", bad.unit, bad.unit_out,
+                     uk->name);
+  }
   rnn->G = c.cell == RNNK_LSTM ? 4 : c.cell == RNNK_GRU ? 3 : 1;
   rnn->D = c.direction >= RNNK_BIDIR_CONCAT ? 2 : 1;
   rnn->H = c.hidden_size;

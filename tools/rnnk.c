@@ -26,6 +26,8 @@ int main(int argc, char **argv) {
   const char *cmd = argv[1];
   if (!strcmp(cmd, "info")) return rnnk_cmd_info(argc - 1, argv + 1);
   if (!strcmp(cmd, "examples")) return rnnk_cmd_examples(argc - 1, argv + 1);
+  if (!strcmp(cmd, "tune")) return rnnk_cmd_tune(argc - 1, argv + 1);
+  if (!strcmp(cmd, "bench")) return rnnk_cmd_bench(argc - 1, argv + 1);
   if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
     usage(stdout);
     return 0;

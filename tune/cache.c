@@ -12,7 +12,8 @@
  *                                           (one line in the file)
  *   entry isa=avx512 cell=lstm dtype=f32 hidden=512 input=512 batch=1
  *       threads=1 variant=0 unit=32 batch_tile=0 k_block=0 time_chunk=0
- *       split=0 ms=0.153 ms_default=0.201   (one line per entry)
+ *       split=0 use_isa=same ms=0.153 ms_default=0.201   (one line per entry;
+ *       use_isa names the ISA that won when it is not the key's own)
  *   end 1                                   number of entries: proves the
  *                                           file was not cut short
  *
@@ -137,6 +138,8 @@ static bool check_value(const rnnk_tune_value *v, char *why, size_t len) {
   else if (v->k_block < 0 || v->k_block > tmax) bad = "k_block (0..1048576)";
   else if (v->time_chunk < 0 || v->time_chunk > tmax) bad = "time_chunk (0..1048576)";
   else if (v->split < 0 || v->split > 1) bad = "split (0 or 1)";
+  else if (v->isa != 0 && (v->isa < RNNK_ISA_SCALAR || v->isa >= NELEM(isa_names) || !isa_names[v->isa]))
+    bad = "use_isa";
   else if (!ms_ok(v->ms)) bad = "ms (0 or 1e-12..1e12)";
   else if (!ms_ok(v->ms_default)) bad = "ms_default (0 or 1e-12..1e12)";
   if (bad && why) say(why, len, "value out of range: %s", bad);
@@ -319,10 +322,10 @@ static int tokenize(char *line, char **tok, int max) {
 }
 
 enum { K_ISA, K_CELL, K_DTYPE, K_HIDDEN, K_INPUT, K_BATCH, K_THREADS, K_VARIANT, K_UNIT,
-       K_BATCH_TILE, K_K_BLOCK, K_TIME_CHUNK, K_SPLIT, K_MS, K_MS_DEFAULT, K_COUNT };
+       K_BATCH_TILE, K_K_BLOCK, K_TIME_CHUNK, K_SPLIT, K_USE_ISA, K_MS, K_MS_DEFAULT, K_COUNT };
 static const char *const entry_keys[K_COUNT] = {
     "isa", "cell", "dtype", "hidden", "input", "batch", "threads", "variant", "unit",
-    "batch_tile", "k_block", "time_chunk", "split", "ms", "ms_default"};
+    "batch_tile", "k_block", "time_chunk", "split", "use_isa", "ms", "ms_default"};
 
 static rnnk_status parse_entry(parser *p, char **tok, int nt, rnnk_tune_entry *e) {
   bool seen[K_COUNT] = {false};
@@ -350,6 +353,11 @@ static rnnk_status parse_entry(parser *p, char **tok, int nt, rnnk_tune_entry *e
     case K_DTYPE:
       if ((e->key.dtype = name_index(dtype_names, NELEM(dtype_names), val)) < 0)
         return perr(p, RNNK_EFORMAT, "unknown dtype '%.64s'", val);
+      break;
+    case K_USE_ISA:
+      if (!strcmp(val, "same")) e->val.isa = 0;
+      else if ((e->val.isa = name_index(isa_names, NELEM(isa_names), val)) < 0)
+        return perr(p, RNNK_EFORMAT, "unknown use_isa '%.64s'", val);
       break;
     case K_MS: ok = parse_ms(val, &e->val.ms); break;
     case K_MS_DEFAULT: ok = parse_ms(val, &e->val.ms_default); break;
@@ -646,10 +654,10 @@ rnnk_status rnnk_tune_cache_format(const rnnk_tune_header *h, const rnnk_tune_en
     fmt_ms(msd, sizeof msd, v->ms_default);
     sb_printf(&b,
               "entry isa=%s cell=%s dtype=%s hidden=%d input=%d batch=%d threads=%d variant=%d "
-              "unit=%d batch_tile=%d k_block=%d time_chunk=%d split=%d ms=%s ms_default=%s\n",
+              "unit=%d batch_tile=%d k_block=%d time_chunk=%d split=%d use_isa=%s ms=%s ms_default=%s\n",
               isa_names[k->isa], cell_names[k->cell], dtype_names[k->dtype], k->hidden,
               k->input_bucket, k->batch_bucket, k->threads, k->variant, v->unit, v->batch_tile,
-              v->k_block, v->time_chunk, v->split, ms, msd);
+              v->k_block, v->time_chunk, v->split, v->isa ? isa_names[v->isa] : "same", ms, msd);
   }
   sb_printf(&b, "end %zu\n", n);
   leave_c_locale(old);
