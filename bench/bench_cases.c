@@ -75,6 +75,10 @@ static bool g_onednn_used;
 const rnnk_roofline *bench_roofline(void) { return &g_roof; }
 const char *bench_pinning(void) { return g_pinning; }
 
+const char *bench_build_info(void) {
+  return "compiler " RNNK_BENCH_COMPILER "; flags " RNNK_BENCH_CFLAGS "; commit " RNNK_BENCH_COMMIT;
+}
+
 bool bench_have_onednn(void) {
 #if RNNK_BENCH_HAVE_ONEDNN
   return true;
@@ -155,7 +159,7 @@ void bench_setup(const bench_opts *o) {
   else
     snprintf(g_pinning, sizeof g_pinning, "not pinned (rnnk_pin_current_thread failed)");
   if (o->verbose) fprintf(stderr, "rnnk bench: measuring the roofline...\n");
-  rnnk_roofline_measure(&g_roof, o->quick);
+  rnnk_roofline_measure(&g_roof, 0); /* the full measurement (~3 s) even for --quick */
 
   char buf[512];
   rnnk_bench_add_context("compiler", RNNK_BENCH_COMPILER);
@@ -582,9 +586,10 @@ static void bm_case(rnnk_bench_state *st, void *user) {
       }
 #endif
     } else {
-      s = rnnk_rnn_forward(p->rnn, c->T, c->N, p->x, NULL, NULL, NULL, p->y, p->hT, p->cT); /* warm-up */
+      float *cT = c->cell == RNNK_LSTM ? p->cT : NULL;
+      s = rnnk_rnn_forward(p->rnn, c->T, c->N, p->x, NULL, NULL, NULL, p->y, p->hT, cT); /* warm-up */
       while (rnnk_bench_keep_running(st)) {
-        rnnk_rnn_forward(p->rnn, c->T, c->N, p->x, NULL, NULL, NULL, p->y, p->hT, p->cT);
+        rnnk_rnn_forward(p->rnn, c->T, c->N, p->x, NULL, NULL, NULL, p->y, p->hT, cT);
         rnnk_bench_clobber();
       }
     }

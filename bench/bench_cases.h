@@ -40,6 +40,8 @@ const rnnk_roofline *bench_roofline(void);
 bool bench_have_onednn(void);
 /* "pinned to core 0 (hwloc)" or why not. */
 const char *bench_pinning(void);
+/* "compiler ...; flags ...; commit ..." as recorded in the context. */
+const char *bench_build_info(void);
 /* Comma list of the ISAs this host can run, e.g. "scalar,avx2,avx512". */
 const char *bench_isas(void);
 /* Parse "scalar,avx2" into an isa mask; -1 on an unknown name. */
