@@ -462,6 +462,7 @@ static bool prepare(prepared *p, const bcase *c) {
     if (!p->uk) return snprintf(p->err, sizeof p->err, "no kernel table for %s", rnnk_isa_name(c->isa)), false;
     p->U = p->uk->unit_align < 8 ? 8 : p->uk->unit_align;
     snprintf(p->tile, sizeof p->tile, "%zu", p->U);
+    if (c->impl == IMPL_SLEEF) snprintf(p->tile, sizeof p->tile, "-");
     rng_seed(77);
     const rnnk_act_param sig = {RNNK_K_SIGMOID, 0, 0}, th = {RNNK_K_TANH, 0, 0};
     p->cp = (rnnk_cell_param){.f = sig, .g = th, .h = th};

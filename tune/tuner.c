@@ -9,6 +9,8 @@
  * measuring thread is pinned (hwloc) when it can be. Every candidate gives
  * the same bits (DESIGN.md), so the choice never changes results; the tests
  * check that. */
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,7 +169,11 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
     data_free(&d);
     return s;
   }
-  rnnk_pin_current_thread(0); /* best effort: a failure leaves the thread unpinned */
+  /* Pin the measuring thread for the run (best effort), then give the
+   * caller's thread its own affinity back. */
+  cpu_set_t saved;
+  const bool have_saved = pthread_getaffinity_np(pthread_self(), sizeof saved, &saved) == 0;
+  rnnk_pin_current_thread(0);
 
   const double start = now_ms();
   double best = 0, baseline = 0;
@@ -194,6 +200,7 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
       opt->progress(opt->user, i + 1, nc, what);
     }
   }
+  if (have_saved) pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
   rnnk_pool_destroy(pool);
   data_free(&d);
   if (s) return s;

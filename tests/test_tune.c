@@ -1,0 +1,104 @@
+/* Tuning never changes results: every tile candidate the tuner may choose
+ * (panel width, time chunk, ISA, hidden-unit split over a pool) gives the
+ * bits of the default network; and rnnk_tune() end to end writes an entry
+ * that later networks pick up. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "src/internal.h"
+#include "tests/common.h"
+#include "tune/cache.h"
+
+TestSuite(tune, .fini = test_leak_check);
+
+enum { T = 9, N = 3, I = 21, H = 45 };
+
+typedef struct net_data {
+  float w_ih[4 * H * 2 * H], w_hh[4 * H * H], b[8 * H], peep[3 * H], x[T * N * I];
+} net_data;
+
+static void fill(net_data *d) {
+  test_rng r = {99};
+  test_fill(&r, d->w_ih, sizeof d->w_ih / 4, -0.15f, 0.15f);
+  test_fill(&r, d->w_hh, sizeof d->w_hh / 4, -0.15f, 0.15f);
+  test_fill(&r, d->b, sizeof d->b / 4, -0.1f, 0.1f);
+  test_fill(&r, d->peep, sizeof d->peep / 4, -0.1f, 0.1f);
+  test_fill(&r, d->x, sizeof d->x / 4, -1, 1);
+}
+
+/* y of a 2-layer bidirectional network of @p cell built with @p tiles (NULL = default). */
+static void run(rnnk_cell cell, rnnk_isa isa, const rnnk_tiles *tiles, rnnk_pool *pool, const net_data *d, float *y) {
+  rnnk_config c;
+  rnnk_config_init(&c, cell, I, H);
+  c.num_layers = 2, c.direction = RNNK_BIDIR_CONCAT, c.isa = isa;
+  c.peephole = cell == RNNK_LSTM;
+  rnnk_rnn *rnn;
+  cr_assert_eq(rnnk_rnn_create_tiled(&c, tiles, &rnn), RNNK_OK, "%s", rnnk_last_error());
+  const int G = cell == RNNK_LSTM ? 4 : cell == RNNK_GRU ? 3 : 1;
+  rnnk_weights w = {.w_ih = d->w_ih, .w_hh = d->w_hh, .b_ih = d->b, .b_hh = d->b + G * H,
+                    .peephole = c.peephole ? d->peep : NULL};
+  for (int l = 0; l < 2; l++)
+    for (int dir = 0; dir < 2; dir++) cr_assert_eq(rnnk_rnn_set_weights(rnn, l, dir, RNNK_LAYOUT_PYTORCH, &w), RNNK_OK);
+  if (pool) rnnk_rnn_set_pool(rnn, pool);
+  const int lengths[N] = {T, 4, 7};
+  cr_assert_eq(rnnk_rnn_forward(rnn, T, N, d->x, lengths, NULL, NULL, y, NULL, NULL), RNNK_OK, "%s", rnnk_last_error());
+  rnnk_rnn_destroy(rnn);
+}
+
+Test(tune, every_candidate_gives_the_same_bits) {
+  static net_data d;
+  fill(&d);
+  static float want[T * N * 2 * H], got[T * N * 2 * H];
+  rnnk_isa isas[4];
+  const int ni = test_isas(isas);
+  rnnk_pool *pool;
+  cr_assert_eq(rnnk_pool_create(3, RNNK_PIN_NONE, &pool), RNNK_OK);
+  const rnnk_cell cells[] = {RNNK_ELMAN, RNNK_LSTM, RNNK_GRU};
+  for (int ci = 0; ci < 3; ci++) {
+    run(cells[ci], RNNK_ISA_SCALAR, NULL, NULL, &d, want);
+    for (int i = 0; i < ni; i++) {
+      const int vw = (int)rnnk_ukernels_for(isas[i])->unit_align;
+      const int units[] = {vw == 1 ? 8 : vw, vw == 1 ? 3 : 2 * vw};
+      for (int u = 0; u < 2; u++)
+        for (int tc = 0; tc <= 4; tc += 2)
+          for (int split = 0; split < 2; split++) {
+            rnnk_tiles t = {.unit = units[u], .unit_out = vw == 1 ? 8 : vw, .time_chunk = tc, .split = split};
+            run(cells[ci], isas[i], &t, split ? pool : NULL, &d, got);
+            cr_assert(!memcmp(want, got, sizeof want), "cell %d isa %s unit %d time_chunk %d split %d changed the bits",
+                      cells[ci], rnnk_isa_name(isas[i]), t.unit, tc, split);
+          }
+    }
+  }
+  rnnk_pool_destroy(pool);
+}
+
+Test(tune, tune_save_load_roundtrip) {
+  char dir[] = "/tmp/rnnk-tune-XXXXXX", path[128];
+  cr_assert_not_null(mkdtemp(dir));
+  snprintf(path, sizeof path, "%s/tune.txt", dir);
+  rnnk_config c;
+  rnnk_config_init(&c, RNNK_GRU, 24, 40);
+  int calls = 0;
+  rnnk_tune_options opt = {.time_limit_s = 2, .repeats = 3, .user = &calls};
+  cr_assert_eq(rnnk_tune(&c, 2, 1, &opt), RNNK_OK, "%s", rnnk_last_error());
+  cr_assert_eq(rnnk_tune_save(path), RNNK_OK, "%s", rnnk_last_error());
+  cr_assert_eq(rnnk_tune_load(path), RNNK_OK, "%s", rnnk_last_error());
+  rnnk_config r;
+  cr_assert_eq(rnnk_config_resolve(&c, &r), RNNK_OK);
+  rnnk_tune_key k = rnnk_tiles_key(rnnk_active_isa(), &r, 2, 1);
+  rnnk_tune_value v;
+  cr_assert_eq(rnnk_tune_cache_lookup(&k, &v), RNNK_OK, "the tuned entry is in the cache");
+  cr_assert(v.ms > 0 && v.ms_default > 0 && v.ms <= v.ms_default, "winner %g ms, default %g ms", v.ms, v.ms_default);
+  /* bad arguments */
+  cr_assert_eq(rnnk_tune(&c, 0, 1, &opt), RNNK_EINVAL);
+  cr_assert_eq(rnnk_tune(&c, 1, 0, &opt), RNNK_EINVAL);
+  cr_assert_eq(rnnk_tune(NULL, 1, 1, &opt), RNNK_EINVAL);
+  unlink(path);
+  char lock[160];
+  snprintf(lock, sizeof lock, "%s.lock", path);
+  unlink(lock);
+  rmdir(dir);
+}
