@@ -11,6 +11,10 @@
 #include "tests/common.h"
 #include "tests/ref_double.h"
 
+/* C11 aligned_alloc wants a size that is a multiple of the alignment (ASan
+ * enforces it). */
+static void *alloc64(size_t bytes) { return aligned_alloc(64, (bytes + 63) & ~(size_t)63); }
+
 /* Huge sizes must fail with ENOMEM, not abort: under ASan a failed giant
  * malloc aborts unless the allocator may return NULL. */
 __attribute__((used)) const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
@@ -437,13 +441,13 @@ Test(errors, misaligned_buffers) {
       float *a[6], *m[6]; /* aligned, misaligned: x h0 c0 y hT cT */
       const size_t n[6] = {nx, nh, nc, ny, nh, nc};
       for (int i = 0; i < 6; i++) {
-        a[i] = aligned_alloc(64, (n[i] + 16) * sizeof(float) + 64);
-        m[i] = (float *)aligned_alloc(64, (n[i] + 16) * sizeof(float) + 64) + 1;
+        a[i] = alloc64((n[i] + 16) * sizeof(float) + 64);
+        m[i] = (float *)alloc64((n[i] + 16) * sizeof(float) + 64) + 1;
       }
       float *r = ref_rand_floats(30, nx + nh + nc, -1, 1);
       memcpy(a[0], r, nx * 4), memcpy(a[1], r + nx, nh * 4), memcpy(a[2], r + nx + nh, nc * 4);
       for (int i = 0; i < 3; i++) memcpy(m[i], a[i], n[i] * 4);
-      int *lens_a = aligned_alloc(64, 64), *lens_m = (int *)aligned_alloc(64, 128) + 1;
+      int *lens_a = alloc64(64), *lens_m = (int *)alloc64(128) + 1;
       lens_a[0] = lens_m[0] = 5, lens_a[1] = lens_m[1] = 2, lens_a[2] = lens_m[2] = 4;
       cr_assert_eq(rnnk_rnn_forward(rnn, T, N, a[0], lens_a, a[1], lstm ? a[2] : NULL, a[3], a[4], lstm ? a[5] : NULL),
                    RNNK_OK);
