@@ -37,6 +37,10 @@ typedef struct rnnk_tiles {
   int split;      /* 1: split one sequence's hidden units over an attached pool */
 } rnnk_tiles;
 void rnnk_tiles_default(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t);
+/* Widest panel, in vectors, the step kernels of this cell are built for:
+ * 2 for LSTM and GRU (linear before reset), 4 for cells of at most two gates
+ * per kernel (Elman, Jordan, GRU with the reset before the product). */
+int rnnk_max_unit_vectors(const rnnk_config *cfg);
 void rnnk_tiles_choose(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t);
 /* The tune-cache key of a shape (tune/tiles.c). */
 struct rnnk_tune_key rnnk_tiles_key(rnnk_isa isa, const rnnk_config *cfg, int batch, int threads);

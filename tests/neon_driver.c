@@ -3,7 +3,7 @@
  * host can run -- NEON on aarch64, AVX2 / AVX-512 on x86-64 -- against the
  * scalar reference, bit for bit:
  *   - gemm, act and every step kernel (lstm with and without peepholes, gru,
- *     gru_rz, gru_n, elman) on shapes with tails, U = 1 and 2 vectors,
+ *     gru_rz, gru_n, elman) on shapes with tails, U = 1, 2 (and 4) vectors,
  *     canary guards around every output, partial panel ranges;
  *   - whole networks (Elman, Jordan, LSTM peephole+projection, GRU lbr 0/1;
  *     2 layers; forward and bidirectional concat; with lengths) built with
@@ -95,7 +95,7 @@ static size_t first_diff(const float *a, const float *b, size_t n) {
 
 static const size_t Hs[] = {1, 15, 17, 31, 33, 100};
 static const size_t Ns[] = {1, 3, 8};
-static const size_t Ks[] = {1, 5, 64};
+static const size_t Ks[] = {1, 5, 64, 200}; /* 200: k in L1-sized chunks when N > one register tile */
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 
 /* -------------------------------------------------------------- gemm */
@@ -260,12 +260,13 @@ static void step_check(const rnnk_ukernels *ref, const rnnk_ukernels *uk, size_t
 }
 
 static void step_checks(const rnnk_ukernels *ref, const rnnk_ukernels *uk, rng *r) {
-  for (size_t uv = 1; uv <= 2; uv++)
+  for (size_t uv = 1; uv <= 4; uv *= 2)
     for (int kind = 0; kind < K_COUNT; kind++)
       for (size_t hi = 0; hi < COUNT(Hs); hi++)
         for (size_t ni = 0; ni < COUNT(Ns); ni++)
           for (size_t ki = 0; ki < COUNT(Ks); ki++)
-            step_check(ref, uk, uv * uk->unit_align, (step_kind)kind, Hs[hi], Ns[ni], Ks[ki],
+            if (uv < 4 || kind_pw_gates[kind] <= 2) /* 4-vector panels: two-gate kernels only */
+              step_check(ref, uk, uv * uk->unit_align, (step_kind)kind, Hs[hi], Ns[ni], Ks[ki],
                        (int)(hi + ni + ki + (size_t)kind) % 5, 0, (size_t)-1, r);
   /* partial panel ranges (how a thread split calls the kernels) */
   for (int kind = 0; kind < K_COUNT; kind++)

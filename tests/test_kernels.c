@@ -49,7 +49,7 @@ static int simd_tables(isa_kernels out[3]) {
 
 static const int Hs[] = {1, 15, 17, 31, 33, 100, 257};
 static const int Ns[] = {1, 3, 8};
-static const int Is[] = {1, 5, 64};
+static const int Is[] = {1, 5, 64, 200}; /* 200: k runs in L1-sized chunks when N > one register tile */
 
 Test(kernels, gemm_matches_reference) {
   isa_kernels t[3];
@@ -169,11 +169,12 @@ Test(kernels, steps_match_reference) {
   const int nt = simd_tables(t);
   test_rng rng = {7};
   for (int it = 0; it < nt; it++)
-    for (int uv = 1; uv <= 2; uv++)
+    for (int uv = 1; uv <= 4; uv *= 2)
       for (int kind = K_LSTM; kind <= K_ELMAN; kind++)
         for (size_t hi = 0; hi < sizeof Hs / sizeof *Hs; hi++)
           for (size_t ni = 0; ni < sizeof Ns / sizeof *Ns; ni++)
             for (size_t ii = 0; ii < sizeof Is / sizeof *Is; ii++) {
+              if (uv == 4 && kind_pw_gates[kind] > 2) continue; /* 4-vector panels: two-gate kernels only */
               const int variant = (int)(hi + ni + ii) % 5;
               const bool peep = kind == K_LSTM && (hi + ii) % 2;
               compare_step(t[it].uk, uv * t[it].vw, (step_kind)kind, Hs[hi], Ns[ni], Is[ii], variant, peep, 0,

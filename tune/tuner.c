@@ -137,16 +137,16 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
   const bool auto_isa = !cfg->isa; /* the caller lets rnnk pick: AVX2 may beat AVX-512 here */
 
   /* Candidates: default tiles of the default ISA first (the baseline). */
-  candidate cand[16];
+  candidate cand[32];
   int nc = 0;
   const rnnk_isa isas[] = {c.isa, RNNK_ISA_AVX2};
   for (int i = 0; i < (auto_isa && c.isa == RNNK_ISA_AVX512 ? 2 : 1); i++) {
     const int vw = vector_width(isas[i]);
-    for (int uv = 1; uv <= 2; uv++)
+    for (int uv = 1; uv <= rnnk_max_unit_vectors(&c); uv *= 2)
       for (int split = threads > 1 ? 0 : 1; split <= 1; split++) {
         rnnk_tiles t;
         rnnk_tiles_default(isas[i], &c, &t);
-        if (uv == 2 || t.unit != vw) t.unit = uv * vw; /* both widths; the default comes first */
+        t.unit = uv * vw;
         t.split = split;
         cand[nc++] = (candidate){isas[i], t};
       }

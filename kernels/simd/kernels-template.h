@@ -5,7 +5,8 @@
  * of its scalar reference in kernels/ref/f32-ref.c, lane by lane, so all
  * ISAs return the same bits (tests/test_kernels.c checks it).
  *
- * Layout: panels of U = UV * VW units (UV = 1 or 2), see ukernels.h. Since
+ * Layout: panels of U = UV * VW units (UV = 1, 2, or 4 for cells of at
+ * most two gates), see ukernels.h. Since
  * Hp and every panel width are multiples of VW there are no lane tails in
  * the products; only the elementwise activation kernel has one, done on a
  * padded copy with the same vector code.
@@ -25,7 +26,7 @@
 
 #define VW ((size_t)RNNK_VW)
 #define RNNK_INLINE static inline __attribute__((always_inline))
-#define MAXV 8 /* most vectors per tile row (LSTM, UV = 2) */
+#define MAXV 8 /* most vectors per tile row (LSTM with UV = 2, two-gate cells with UV = 4) */
 
 #if RNNK_ACC_REGS >= 24
 #define GEMM_MB 6
@@ -113,12 +114,12 @@ void RNNK_NAME(act)(size_t n, const float *x, float *y, const rnnk_act_param *a,
 
 /* ---------------------------------------------------------------- steps */
 
-/* acc[r][v] += sum_k W[k][v] * hin[r][k] for NB rows and GV vectors. */
-RNNK_INLINE void chain(size_t NB, size_t GV, const rnnk_step_args *a, const float *Wp, size_t n0,
-                       vf acc[][MAXV]) {
-  const size_t pw = GV * VW, K = a->K;
+/* acc[r][v] += sum_{k in [k0, k1)} W[k][v] * hin[r][k] for NB rows and GV vectors. */
+RNNK_INLINE void chain(size_t NB, size_t GV, const rnnk_step_args *a, const float *Wp, size_t n0, size_t k0,
+                       size_t k1, vf acc[][MAXV]) {
+  const size_t pw = GV * VW;
   const float *h = a->hin + n0 * a->ld_hin;
-  for (size_t k = 0; k < K; k++) {
+  for (size_t k = k0; k < k1; k++) {
     const float *w = Wp + k * pw;
     vf wv[MAXV];
     for (size_t v = 0; v < GV; v++) wv[v] = vf_load(w + v * VW);
@@ -129,13 +130,18 @@ RNNK_INLINE void chain(size_t NB, size_t GV, const rnnk_step_args *a, const floa
   }
 }
 
-RNNK_INLINE void lstm_block(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0) {
-  const size_t U = UV * VW, GV = 4 * UV;
-  const rnnk_cell_param *cp = a->cp;
-  vf acc[8][MAXV];
+/* Each cell has an init (where its chains start: the input projection, or
+ * b_Rn for GRU's n) and a finish (the cell update on the finished chains). */
+
+RNNK_INLINE void lstm_init(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
+  const size_t U = UV * VW;
   for (size_t r = 0; r < NB; r++)
-    for (size_t v = 0; v < GV; v++) acc[r][v] = vf_load(a->pre + (n0 + r) * a->ld_pre + p * 4 * U + v * VW);
-  chain(NB, GV, a, a->W + p * a->K * 4 * U, n0, acc);
+    for (size_t v = 0; v < 4 * UV; v++) acc[r][v] = vf_load(a->pre + (n0 + r) * a->ld_pre + p * 4 * U + v * VW);
+}
+
+RNNK_INLINE void lstm_finish(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
+  const size_t U = UV * VW;
+  const rnnk_cell_param *cp = a->cp;
   for (size_t r = 0; r < NB; r++) {
     for (size_t u = 0; u < UV; u++) {
       const size_t j = p * U + u * VW;
@@ -159,16 +165,18 @@ RNNK_INLINE void lstm_block(size_t NB, size_t UV, const rnnk_step_args *a, size_
   }
 }
 
-RNNK_INLINE void gru_block(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0) {
-  const size_t U = UV * VW, GV = 3 * UV;
-  const rnnk_cell_param *cp = a->cp;
-  vf acc[8][MAXV];
+RNNK_INLINE void gru_init(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
+  const size_t U = UV * VW;
   for (size_t r = 0; r < NB; r++) {
     const float *pre = a->pre + (n0 + r) * a->ld_pre + p * 3 * U;
     for (size_t v = 0; v < 2 * UV; v++) acc[r][v] = vf_load(pre + v * VW);
     for (size_t u = 0; u < UV; u++) acc[r][2 * UV + u] = vf_load(a->bias + p * U + u * VW);
   }
-  chain(NB, GV, a, a->W + p * a->K * 3 * U, n0, acc);
+}
+
+RNNK_INLINE void gru_finish(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
+  const size_t U = UV * VW;
+  const rnnk_cell_param *cp = a->cp;
   for (size_t r = 0; r < NB; r++) {
     const float *pre = a->pre + (n0 + r) * a->ld_pre + p * 3 * U;
     for (size_t u = 0; u < UV; u++) {
@@ -182,13 +190,15 @@ RNNK_INLINE void gru_block(size_t NB, size_t UV, const rnnk_step_args *a, size_t
   }
 }
 
-RNNK_INLINE void gru_rz_block(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0) {
-  const size_t U = UV * VW, GV = 2 * UV;
-  const rnnk_cell_param *cp = a->cp;
-  vf acc[8][MAXV];
+RNNK_INLINE void gru_rz_init(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
+  const size_t U = UV * VW;
   for (size_t r = 0; r < NB; r++)
-    for (size_t v = 0; v < GV; v++) acc[r][v] = vf_load(a->pre + (n0 + r) * a->ld_pre + p * 3 * U + v * VW);
-  chain(NB, GV, a, a->W + p * a->K * 2 * U, n0, acc);
+    for (size_t v = 0; v < 2 * UV; v++) acc[r][v] = vf_load(a->pre + (n0 + r) * a->ld_pre + p * 3 * U + v * VW);
+}
+
+RNNK_INLINE void gru_rz_finish(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
+  const size_t U = UV * VW;
+  const rnnk_cell_param *cp = a->cp;
   for (size_t r = 0; r < NB; r++) {
     for (size_t u = 0; u < UV; u++) {
       const size_t j = p * U + u * VW;
@@ -201,13 +211,16 @@ RNNK_INLINE void gru_rz_block(size_t NB, size_t UV, const rnnk_step_args *a, siz
   }
 }
 
-RNNK_INLINE void gru_n_block(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0) {
-  const size_t U = UV * VW, GV = UV;
-  const rnnk_cell_param *cp = a->cp;
-  vf acc[8][MAXV];
+RNNK_INLINE void gru_n_init(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
+  (void)n0;
+  const size_t U = UV * VW;
   for (size_t r = 0; r < NB; r++)
-    for (size_t v = 0; v < GV; v++) acc[r][v] = vf_load(a->bias + p * U + v * VW);
-  chain(NB, GV, a, a->W + p * a->K * U, n0, acc);
+    for (size_t v = 0; v < UV; v++) acc[r][v] = vf_load(a->bias + p * U + v * VW);
+}
+
+RNNK_INLINE void gru_n_finish(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
+  const size_t U = UV * VW;
+  const rnnk_cell_param *cp = a->cp;
   for (size_t r = 0; r < NB; r++) {
     const float *pre = a->pre + (n0 + r) * a->ld_pre + p * 3 * U;
     for (size_t u = 0; u < UV; u++) {
@@ -220,13 +233,15 @@ RNNK_INLINE void gru_n_block(size_t NB, size_t UV, const rnnk_step_args *a, size
   }
 }
 
-RNNK_INLINE void elman_block(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0) {
-  const size_t U = UV * VW, GV = UV;
-  const rnnk_cell_param *cp = a->cp;
-  vf acc[8][MAXV];
+RNNK_INLINE void elman_init(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
+  const size_t U = UV * VW;
   for (size_t r = 0; r < NB; r++)
-    for (size_t v = 0; v < GV; v++) acc[r][v] = vf_load(a->pre + (n0 + r) * a->ld_pre + p * U + v * VW);
-  chain(NB, GV, a, a->W + p * a->K * U, n0, acc);
+    for (size_t v = 0; v < UV; v++) acc[r][v] = vf_load(a->pre + (n0 + r) * a->ld_pre + p * U + v * VW);
+}
+
+RNNK_INLINE void elman_finish(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
+  const size_t U = UV * VW;
+  const rnnk_cell_param *cp = a->cp;
   for (size_t r = 0; r < NB; r++)
     for (size_t u = 0; u < UV; u++)
       vf_store(a->out + (n0 + r) * a->ld_out + p * U + u * VW, act_v(acc[r][u], &cp->g, cp->clip));
@@ -235,29 +250,69 @@ RNNK_INLINE void elman_block(size_t NB, size_t UV, const rnnk_step_args *a, size
 /* Rows per register tile: as many as the accumulator registers allow. */
 #define NB_FOR(GV) ((RNNK_ACC_REGS / (GV)) < 1 ? 1 : (RNNK_ACC_REGS / (GV)) > 8 ? 8 : (RNNK_ACC_REGS / (GV)))
 
-/* Panels [p0, p1) x row blocks; one switch picks the compile-time tile. */
-#define DEFINE_STEP(op, G)                                                                       \
-  RNNK_INLINE void op##_rows(size_t UV, const rnnk_step_args *a, size_t p) {                    \
-    const size_t nbmax = NB_FOR((G) * UV);                                                       \
-    for (size_t n0 = 0; n0 < a->N; n0 += nbmax) {                                                \
-      const size_t nb = a->N - n0 < nbmax ? a->N - n0 : nbmax;                                   \
-      switch (nb) {                                                                              \
-      case 8: op##_block(8, UV, a, p, n0); break;                                                \
-      case 7: op##_block(7, UV, a, p, n0); break;                                                \
-      case 6: op##_block(6, UV, a, p, n0); break;                                                \
-      case 5: op##_block(5, UV, a, p, n0); break;                                                \
-      case 4: op##_block(4, UV, a, p, n0); break;                                                \
-      case 3: op##_block(3, UV, a, p, n0); break;                                                \
-      case 2: op##_block(2, UV, a, p, n0); break;                                                \
-      default: op##_block(1, UV, a, p, n0); break;                                               \
-      }                                                                                          \
-    }                                                                                            \
-  }                                                                                              \
-  void RNNK_NAME(op)(const rnnk_step_args *a) {                                                  \
-    if (a->U == 2 * VW)                                                                          \
-      for (size_t p = a->p0; p < a->p1; p++) op##_rows(2, a, p);                                 \
-    else                                                                                         \
-      for (size_t p = a->p0; p < a->p1; p++) op##_rows(1, a, p);                                 \
+/* With more rows than one register tile holds, every row block would
+ * stream the panel's weights again. Then k runs in chunks of KC (the
+ * panel's chunk stays in L1 while all row blocks pass over it), and the
+ * unfinished chains wait in a stack tile of up to TILE_ROWS rows between
+ * chunks: each chain still runs over k in increasing order. */
+#define TILE_ROWS 32
+#define KC_FOR(PW) ((size_t)(24 * 1024 / 4) / (PW))
+
+/* One register tile: NB rows, chains over [k0, k1); started by init when
+ * k0 = 0 (else from the tile), finished by the cell update when k1 = K
+ * (else parked in the tile). */
+#define DEFINE_STEP(op, G)                                                                              \
+  RNNK_INLINE void op##_block(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0,      \
+                              size_t k0, size_t k1, float *tile) {                                     \
+    const size_t GV = (G) * UV;                                                                         \
+    vf acc[8][MAXV];                                                                                    \
+    if (k0 == 0) op##_init(NB, UV, a, p, n0, acc);                                                      \
+    else                                                                                                \
+      for (size_t r = 0; r < NB; r++)                                                                   \
+        for (size_t v = 0; v < GV; v++) acc[r][v] = vf_load(tile + r * MAXV * VW + v * VW);             \
+    chain(NB, GV, a, a->W + p * a->K * GV * VW, n0, k0, k1, acc);                                      \
+    if (k1 == a->K) op##_finish(NB, UV, a, p, n0, acc);                                                 \
+    else                                                                                                \
+      for (size_t r = 0; r < NB; r++)                                                                   \
+        for (size_t v = 0; v < GV; v++) vf_store(tile + r * MAXV * VW + v * VW, acc[r][v]);             \
+  }                                                                                                     \
+  RNNK_INLINE void op##_tile(size_t nb, size_t UV, const rnnk_step_args *a, size_t p, size_t n0,       \
+                             size_t k0, size_t k1, float *tile) {                                      \
+    switch (nb) {                                                                                       \
+    case 8: op##_block(8, UV, a, p, n0, k0, k1, tile); break;                                           \
+    case 7: op##_block(7, UV, a, p, n0, k0, k1, tile); break;                                           \
+    case 6: op##_block(6, UV, a, p, n0, k0, k1, tile); break;                                           \
+    case 5: op##_block(5, UV, a, p, n0, k0, k1, tile); break;                                           \
+    case 4: op##_block(4, UV, a, p, n0, k0, k1, tile); break;                                           \
+    case 3: op##_block(3, UV, a, p, n0, k0, k1, tile); break;                                           \
+    case 2: op##_block(2, UV, a, p, n0, k0, k1, tile); break;                                           \
+    default: op##_block(1, UV, a, p, n0, k0, k1, tile); break;                                          \
+    }                                                                                                   \
+  }                                                                                                     \
+  RNNK_INLINE void op##_rows(size_t UV, const rnnk_step_args *a, size_t p) {                           \
+    const size_t nbmax = NB_FOR((G) * UV), K = a->K, kc = KC_FOR((G) * UV * VW);                        \
+    _Alignas(64) float tile[TILE_ROWS * MAXV * RNNK_VW];                                                \
+    if (a->N <= nbmax || K <= kc) {                                                                     \
+      for (size_t n0 = 0; n0 < a->N; n0 += nbmax)                                                       \
+        op##_tile(a->N - n0 < nbmax ? a->N - n0 : nbmax, UV, a, p, n0, 0, K, tile);                     \
+      return;                                                                                           \
+    }                                                                                                   \
+    const size_t rows = TILE_ROWS / nbmax * nbmax;                                                      \
+    for (size_t s0 = 0; s0 < a->N; s0 += rows) {                                                        \
+      const size_t s1 = a->N - s0 < rows ? a->N : s0 + rows;                                            \
+      for (size_t k0 = 0; k0 < K; k0 += kc)                                                             \
+        for (size_t n0 = s0; n0 < s1; n0 += nbmax)                                                      \
+          op##_tile(s1 - n0 < nbmax ? s1 - n0 : nbmax, UV, a, p, n0, k0, K - k0 < kc ? K : k0 + kc,     \
+                    tile + (n0 - s0) * MAXV * VW);                                                      \
+    }                                                                                                   \
+  }                                                                                                     \
+  void RNNK_NAME(op)(const rnnk_step_args *a) {                                                         \
+    const size_t uv = a->U / VW;                                                                        \
+    for (size_t p = a->p0; p < a->p1; p++) {                                                            \
+      if ((G) <= 2 && uv == 4) op##_rows((G) <= 2 ? 4 : 1, a, p);                                       \
+      else if (uv == 2) op##_rows(2, a, p);                                                             \
+      else op##_rows(1, a, p);                                                                          \
+    }                                                                                                   \
   }
 
 DEFINE_STEP(lstm, 4)
