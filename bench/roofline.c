@@ -408,6 +408,18 @@ double rnnk_roofline_bound_ms(const rnnk_roofline *r, double flops, double weigh
   return t;
 }
 
+double rnnk_roofline_floor_ms(const rnnk_roofline *r, double in_flops, double rec_flops, double rec_bytes_per_step,
+                              int steps, const char **which) {
+  /* The recurrent part is bound by streaming W_hh from its cache level each
+   * step or by the FMA peak; the input projection (one GEMM over all steps,
+   * reading W_ih once) by the FMA peak. */
+  const char *rec = NULL;
+  const double t_rec = rnnk_roofline_bound_ms(r, rec_flops, rec_bytes_per_step, steps, &rec);
+  const double t_in = rnnk_roofline_bound_ms(r, in_flops, 0, steps, NULL);
+  if (which) *which = rec;
+  return t_rec + t_in;
+}
+
 void rnnk_roofline_print(const rnnk_roofline *r, FILE *f) {
   fprintf(f, "fma_zmm %.1f GFLOP/s\n", r->fma_gflops_zmm);
   fprintf(f, "fma_ymm %.1f GFLOP/s\n", r->fma_gflops_ymm);

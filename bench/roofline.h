@@ -59,6 +59,13 @@ size_t rnnk_roofline_l3_fit_bytes(const rnnk_roofline *r);
 double rnnk_roofline_bound_ms(const rnnk_roofline *r, double flops, double weight_bytes_per_step,
                               int steps, const char **which);
 
+/* The floor of a whole RNN forward call: W_hh streamed once per step from
+ * the cache level it fits in (or the recurrent flops at FMA peak, whichever
+ * is slower), plus the input projection's flops at FMA peak. *which names
+ * the level (or "fma") binding the recurrent part. */
+double rnnk_roofline_floor_ms(const rnnk_roofline *r, double in_flops, double rec_flops, double rec_bytes_per_step,
+                              int steps, const char **which);
+
 /** Writes the roofline as "key value unit" lines (the format the anchors
  *  use): fma_zmm, fma_ymm, fma_scalar, bw_l1 ... l3_bytes. */
 void rnnk_roofline_print(const rnnk_roofline *r, FILE *f);
