@@ -53,6 +53,8 @@ typedef void (*rnnk_f32_act_fn)(size_t n, const float *x, float *y, const rnnk_a
 typedef struct rnnk_step_args {
   size_t N, K, U;    /* rows, recurrent inputs (k-chain length), units per panel */
   size_t p0, p1;     /* panel range of this call */
+  bool backward;     /* visit panels p1-1 down to p0 (results do not depend on the order;
+                        alternating it per step keeps part of an L2-overflowing W_hh in L2) */
   const float *W;    /* packed recurrent weights of this cell/phase */
   const float *pre;  /* gate pre-activations from the input projection, panel order */
   size_t ld_pre;

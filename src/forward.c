@@ -99,6 +99,7 @@ static void run_direction(const fwd_ctx *f, int tid, int nth, int l, int d, cons
       const size_t na = (size_t)active_rows(f, t);
       if (na == 0) continue;
       a.N = na;
+      a.backward = !a.backward; /* sweep W_hh back and forth: what the last sweep left in L2 is reused */
       a.pre = f->pre + (size_t)(t - t0) * N * ghp;
       a.hin = hc;
       a.ld_hin = Sp;

@@ -308,7 +308,8 @@ RNNK_INLINE void elman_finish(size_t NB, size_t UV, const rnnk_step_args *a, siz
   }                                                                                                     \
   void RNNK_NAME(op)(const rnnk_step_args *a) {                                                         \
     const size_t uv = a->U / VW;                                                                        \
-    for (size_t p = a->p0; p < a->p1; p++) {                                                            \
+    for (size_t i = a->p0; i < a->p1; i++) {                                                            \
+      const size_t p = a->backward ? a->p1 - 1 - (i - a->p0) : i;                                       \
       if ((G) <= 2 && uv == 4) op##_rows((G) <= 2 ? 4 : 1, a, p);                                       \
       else if (uv == 2) op##_rows(2, a, p);                                                             \
       else op##_rows(1, a, p);                                                                          \
