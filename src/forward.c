@@ -167,7 +167,11 @@ static void run_direction(const fwd_ctx *f, int tid, int nth, int l, int d, cons
       float *tmp = hc;
       hc = hn;
       hn = tmp;
-      barrier(f, tid, nth);
+      /* The next step may start without waiting unless it needs rows that
+       * were just copied forward (rows joining, in the reverse direction)
+       * or the states are read next (after the last step). */
+      const int t_next = reverse ? t - 1 : t + 1;
+      if (t_next < 0 || t_next >= T || (size_t)active_rows(f, t_next) > na) barrier(f, tid, nth);
     }
   }
   /* Final states. */

@@ -16,12 +16,13 @@ static void check(int ok, const char *what) {
   else failed++, printf("FAIL: %s\n", what);
 }
 
-static float x[T * N * I], want[T * N * H];
+static float x[T * N * I], want[T * N * 2 * H];
+static const int lengths[N] = {T, 3, 5}; /* rows join late in the reverse direction */
 static rnnk_rnn *net;
 
 static void *caller(void *arg) {
   float *y = arg;
-  for (int r = 0; r < 5; r++) rnnk_rnn_forward(net, T, N, x, NULL, NULL, NULL, y, NULL, NULL);
+  for (int r = 0; r < 5; r++) rnnk_rnn_forward(net, T, N, x, lengths, NULL, NULL, y, NULL, NULL);
   return NULL;
 }
 
@@ -30,6 +31,7 @@ int main(void) {
   for (int ci = 0; ci < 3; ci++) {
     rnnk_config c;
     rnnk_config_init(&c, cells[ci], I, H);
+    c.direction = RNNK_BIDIR_CONCAT;
     const int G = cells[ci] == RNNK_LSTM ? 4 : cells[ci] == RNNK_GRU ? 3 : 1;
     float *wi = malloc(sizeof(float) * G * H * I), *wh = malloc(sizeof(float) * G * H * H);
     unsigned s = 1;
@@ -37,37 +39,38 @@ int main(void) {
     for (int i = 0; i < G * H * H; i++) wh[i] = (float)((s = s * 1103515245u + 12345u) >> 16 & 0x7fff) / 32768.f * .2f - .1f;
     for (int i = 0; i < T * N * I; i++) x[i] = (float)((s = s * 1103515245u + 12345u) >> 16 & 0x7fff) / 32768.f - .5f;
     rnnk_weights w = {.w_ih = wi, .w_hh = wh};
-    if (rnnk_rnn_create(&c, &net) || rnnk_rnn_set_weights(net, 0, 0, RNNK_LAYOUT_PYTORCH, &w)) {
+    if (rnnk_rnn_create(&c, &net) || rnnk_rnn_set_weights(net, 0, 0, RNNK_LAYOUT_PYTORCH, &w) ||
+        rnnk_rnn_set_weights(net, 0, 1, RNNK_LAYOUT_PYTORCH, &w)) {
       printf("setup: %s\n", rnnk_last_error());
       return 1;
     }
-    rnnk_rnn_forward(net, T, N, x, NULL, NULL, NULL, want, NULL, NULL);
+    rnnk_rnn_forward(net, T, N, x, lengths, NULL, NULL, want, NULL, NULL);
 
     pthread_t th[CALLERS];
-    float *ys = calloc((size_t)CALLERS * T * N * H, sizeof(float));
-    for (int t = 0; t < CALLERS; t++) pthread_create(&th[t], NULL, caller, ys + (size_t)t * T * N * H);
+    float *ys = calloc((size_t)CALLERS * T * N * 2 * H, sizeof(float));
+    for (int t = 0; t < CALLERS; t++) pthread_create(&th[t], NULL, caller, ys + (size_t)t * T * N * 2 * H);
     for (int t = 0; t < CALLERS; t++) pthread_join(th[t], NULL);
-    for (int t = 0; t < CALLERS; t++) check(!memcmp(ys + (size_t)t * T * N * H, want, sizeof want), "concurrent callers");
+    for (int t = 0; t < CALLERS; t++) check(!memcmp(ys + (size_t)t * T * N * 2 * H, want, sizeof want), "concurrent callers");
 
     for (int threads = 2; threads <= 3; threads++) {
       rnnk_pool *pool;
       if (rnnk_pool_create(threads, RNNK_PIN_COMPACT, &pool)) return 1;
       rnnk_rnn_set_pool(net, pool);
-      float y[T * N * H];
-      rnnk_rnn_forward(net, T, N, x, NULL, NULL, NULL, y, NULL, NULL);
+      float y[T * N * 2 * H];
+      rnnk_rnn_forward(net, T, N, x, lengths, NULL, NULL, y, NULL, NULL);
       check(!memcmp(y, want, sizeof y), "split over a pool");
       rnnk_rnn_set_pool(net, NULL);
       /* forward_many: each row as its own sequence */
       rnnk_sequence seq[N];
-      float xs[N][T * I], yseq[N][T * H];
+      float xs[N][T * I], yseq[N][T * 2 * H];
       for (int n = 0; n < N; n++) {
         for (int t = 0; t < T; t++) memcpy(&xs[n][t * I], &x[(t * N + n) * I], I * sizeof(float));
-        seq[n] = (rnnk_sequence){.T = T, .x = xs[n], .y = yseq[n]};
+        seq[n] = (rnnk_sequence){.T = lengths[n], .x = xs[n], .y = yseq[n]};
       }
       rnnk_rnn_forward_many(net, pool, N, seq);
       int ok = 1;
       for (int n = 0; n < N; n++)
-        for (int t = 0; t < T; t++) ok &= !memcmp(&yseq[n][t * H], &want[(t * N + n) * H], H * sizeof(float));
+        for (int t = 0; t < lengths[n]; t++) ok &= !memcmp(&yseq[n][t * 2 * H], &want[(t * N + n) * 2 * H], 2 * H * sizeof(float));
       check(ok, "forward_many over a pool");
       rnnk_pool_destroy(pool);
     }
