@@ -76,7 +76,9 @@ static const char *cell_name(rnnk_cell c) {
 /* ------------------------------------------------------------------ */
 
 static rnnk_roofline g_roof;
-static rnnk_pool *g_pool[3]; /* [threads] for 1 and 2 */
+#define MAX_POOL 256
+static rnnk_pool *g_pool[MAX_POOL + 1]; /* [threads]: 1, 2 and every core of the host */
+static int g_ncores = 2;
 static char g_pinning[128] = "not pinned";
 static char g_isas[64];
 static bool g_onednn_used;
@@ -158,8 +160,14 @@ void bench_setup(const bench_opts *o) {
    * creating thread, which is still the whole process here. */
   rnnk_pool_create(1, RNNK_PIN_COMPACT, &g_pool[1]);
   if (rnnk_pool_create(2, RNNK_PIN_COMPACT, &g_pool[2]) != RNNK_OK) g_pool[2] = NULL;
+  rnnk_pool *all = NULL; /* threads = 0: one per allowed core */
+  if (rnnk_pool_create(0, RNNK_PIN_COMPACT, &all) == RNNK_OK) {
+    g_ncores = rnnk_pool_size(all);
+    if (g_ncores > 2 && g_ncores <= MAX_POOL) g_pool[g_ncores] = all;
+    else rnnk_pool_destroy(all);
+  }
 #if RNNK_BENCH_HAVE_ONEDNN
-  if (!o->no_onednn) rnnk_dnnl_threads_init(2);
+  if (!o->no_onednn) rnnk_dnnl_threads_init(g_ncores > 2 ? g_ncores : 2);
 #endif
   if (rnnk_pin_current_thread(0))
     snprintf(g_pinning, sizeof g_pinning,
@@ -285,9 +293,10 @@ static void prep_free(prepared *p) {
 
 void bench_teardown(void) {
   prep_free(&g_prep);
-  rnnk_pool_destroy(g_pool[1]);
-  rnnk_pool_destroy(g_pool[2]);
-  g_pool[1] = g_pool[2] = NULL;
+  for (int t = 0; t <= MAX_POOL; t++) {
+    rnnk_pool_destroy(g_pool[t]);
+    g_pool[t] = NULL;
+  }
   free(g_cases);
   g_cases = NULL;
   g_ncases = 0;
@@ -410,7 +419,7 @@ static bool prepare(prepared *p, const bcase *c) {
       const rnnk_dnnl_cell dc = c->cell == RNNK_LSTM  ? RNNK_DNNL_LSTM
                                 : c->cell == RNNK_GRU ? RNNK_DNNL_LBR_GRU
                                                       : RNNK_DNNL_RNN_TANH;
-      p->dnnl = rnnk_dnnl_create(dc, c->T, c->N, c->I, c->H, 1, w.w_ih, w.w_hh, w.b_ih, w.b_hh,
+      p->dnnl = rnnk_dnnl_create(dc, c->T, c->N, c->I, c->H, c->threads > 1 ? c->threads : 1, w.w_ih, w.w_hh, w.b_ih, w.b_hh,
                                  p->err, sizeof p->err);
       if (!p->dnnl) {
         ok = false;
@@ -431,6 +440,10 @@ static bool prepare(prepared *p, const bcase *c) {
         ok = prep_fail(p, "rnnk_rnn_create/set_weights");
       else
         tile_of(p->rnn, p->tile, sizeof p->tile);
+      if (ok && c->threads > 1) { /* one sequence's hidden units split over the pool's cores */
+        if (!g_pool[c->threads]) ok = prep_fail(p, "no pool of that many threads");
+        else rnnk_rnn_set_pool(p->rnn, g_pool[c->threads]);
+      }
       if (ok && c->kind == K_STEP_LAT && rnnk_state_create(p->rnn, c->N, &p->st) != RNNK_OK)
         ok = prep_fail(p, "rnnk_state_create");
     }
@@ -594,6 +607,7 @@ static void bm_case(rnnk_bench_state *st, void *user) {
   rnnk_status s = RNNK_OK;
   switch (c->kind) {
   case K_NET:
+    threads = c->threads > 1 ? c->threads : 1;
     if (c->impl == IMPL_ONEDNN) {
 #if RNNK_BENCH_HAVE_ONEDNN
       if (rnnk_dnnl_execute(p->dnnl) != 0) s = RNNK_EINVAL; /* warm-up */
@@ -721,13 +735,36 @@ int bench_register_cases(const bench_opts *o) {
     snprintf(c.name, sizeof c.name, "lstm_step/%s/N:1/H:256", rnnk_isa_name(k_isas[i]));
     add(c);
   }
-  /* Batched sequences over a pool: 200 LSTM sequences, H=256, T ~ U{1..200}. */
+  /* One sequence split over threads (latency): the issue's shapes, on 2
+   * threads and on every core of the host, rnnk and oneDNN alike. */
+  const struct { rnnk_cell cell; int N, H; } split[] = {
+      {RNNK_LSTM, 1, 256}, {RNNK_LSTM, 1, 512}, {RNNK_LSTM, 1, 1024}, {RNNK_GRU, 1, 512}, {RNNK_LSTM, 64, 512}};
+  const int tlist[2] = {2, g_ncores}, nt = g_ncores > 2 ? 2 : 1;
+  for (size_t si = 0; si < sizeof split / sizeof *split; si++)
+    for (int ti = 0; ti < nt; ti++) {
+      const int t = tlist[ti];
+      for (int i = 0; i < NISA; i++) {
+        if (k_isas[i] == RNNK_ISA_SCALAR || !isa_wanted(k_isas[i])) continue;
+        bcase c = {.kind = K_NET, .impl = IMPL_RNNK, .cell = split[si].cell, .isa = k_isas[i], .N = split[si].N,
+                   .H = split[si].H, .I = split[si].H, .T = 50, .threads = t};
+        snprintf(c.name, sizeof c.name, "%s/%s/N:%d/H:%d/T:50/thr:%d", cell_name(c.cell), rnnk_isa_name(c.isa), c.N,
+                 c.H, t);
+        add(c);
+      }
+      if (bench_have_onednn() && !g_opts->no_onednn) {
+        bcase c = {.kind = K_NET, .impl = IMPL_ONEDNN, .cell = split[si].cell, .N = split[si].N, .H = split[si].H,
+                   .I = split[si].H, .T = 50, .threads = t};
+        snprintf(c.name, sizeof c.name, "%s/onednn/N:%d/H:%d/T:50/thr:%d", cell_name(c.cell), c.N, c.H, t);
+        add(c);
+      }
+    }
+  /* Batched sequences over a pool: 1,000 LSTM sequences, H=256, T ~ U{1..200}. */
   for (int i = 0; i < NISA; i++) {
     if (k_isas[i] == RNNK_ISA_SCALAR || !isa_wanted(k_isas[i])) continue;
     for (int t = 1; t <= 2; t++) {
       bcase c = {.kind = K_MANY, .cell = RNNK_LSTM, .isa = k_isas[i], .N = 1, .H = 256, .I = 256,
-                 .threads = t, .count = 200};
-      snprintf(c.name, sizeof c.name, "lstm_many/%s/seqs:200/H:256/thr:%d", rnnk_isa_name(k_isas[i]), t);
+                 .threads = t, .count = 1000};
+      snprintf(c.name, sizeof c.name, "lstm_many/%s/seqs:1000/H:256/thr:%d", rnnk_isa_name(k_isas[i]), t);
       add(c);
     }
   }
