@@ -7,7 +7,7 @@
 
 #include "kernels/simd/simd-avx2.h"
 
-#define RNNK_ACC_REGS 12
+#define RNNK_VREGS 16
 #define RNNK_NAME(op) rnnk_f32_##op##_ukernel__avx2
 #include "kernels/f32-kernels.h"
 #include "kernels/simd/kernels-template.h"

@@ -7,7 +7,7 @@
 
 #include "kernels/simd/simd-avx512.h"
 
-#define RNNK_ACC_REGS 24
+#define RNNK_VREGS 32
 #define RNNK_NAME(op) rnnk_f32_##op##_ukernel__avx512
 #include "kernels/f32-kernels.h"
 #include "kernels/simd/kernels-template.h"

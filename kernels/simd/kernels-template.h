@@ -1,6 +1,6 @@
 /* The SIMD kernels, written once over the vf_* operations of one ISA header.
  * An ISA file includes simd-<isa>.h, defines RNNK_NAME(op) and
- * RNNK_ACC_REGS (vector registers available for accumulators), then
+ * RNNK_VREGS (vector registers of the ISA), then
  * includes this file. Every kernel performs exactly the operation sequence
  * of its scalar reference in kernels/ref/f32-ref.c, lane by lane, so all
  * ISAs return the same bits (tests/test_kernels.c checks it).
@@ -28,7 +28,7 @@
 #define RNNK_INLINE static inline __attribute__((always_inline))
 #define MAXV 8 /* most vectors per tile row (LSTM with UV = 2, two-gate cells with UV = 4) */
 
-#if RNNK_ACC_REGS >= 24
+#if RNNK_VREGS >= 32
 #define GEMM_MB 6
 #define GEMM_CV 4
 #else
@@ -247,8 +247,11 @@ RNNK_INLINE void elman_finish(size_t NB, size_t UV, const rnnk_step_args *a, siz
       vf_store(a->out + (n0 + r) * a->ld_out + p * U + u * VW, act_v(acc[r][u], &cp->g, cp->clip));
 }
 
-/* Rows per register tile: as many as the accumulator registers allow. */
-#define NB_FOR(GV) ((RNNK_ACC_REGS / (GV)) < 1 ? 1 : (RNNK_ACC_REGS / (GV)) > 8 ? 8 : (RNNK_ACC_REGS / (GV)))
+/* Rows per register tile: NB*GV accumulators + GV weights + 1 broadcast
+ * fit the register file, so a k's weights are loaded once for all rows
+ * (more rows made the compiler fold a weight load into every fma). */
+#define NB_RAW(GV) ((RNNK_VREGS - (GV)-1) / (GV))
+#define NB_FOR(GV) (NB_RAW(GV) < 1 ? 1 : NB_RAW(GV) > 8 ? 8 : NB_RAW(GV))
 
 /* With more rows than one register tile holds, every row block would
  * stream the panel's weights again. Then k runs in chunks of KC (the
