@@ -213,8 +213,8 @@ static void run_all(void *vctx, int tid, int nth) {
 
 /* Layout of the scratch block of one forward call: part sizes in floats. */
 enum { N_PARTS = 10 };
-static bool scratch_parts(const rnnk_rnn *rnn, size_t T, size_t N, size_t parts[N_PARTS], size_t *Tc_out,
-                          size_t *total) {
+static bool scratch_parts(const rnnk_rnn *rnn, size_t T, size_t N, int time_chunk, size_t parts[N_PARTS],
+                          size_t *Tc_out, size_t *total) {
   const rnnk_config *c = &rnn->cfg;
   const size_t I = (size_t)c->input_size, G = (size_t)rnn->G, Hp = (size_t)rnn->Hp, Sp = (size_t)rnn->Sp;
   size_t Wmax = 0;
@@ -222,7 +222,7 @@ static bool scratch_parts(const rnnk_rnn *rnn, size_t T, size_t N, size_t parts[
     const size_t w = (size_t)rnnk_layer_output(rnn, l);
     if (w > Wmax) Wmax = w;
   }
-  size_t Tc = (size_t)rnn->tiles.time_chunk;
+  size_t Tc = time_chunk > 0 ? (size_t)time_chunk : (size_t)rnn->tiles.time_chunk;
   if (Tc == 0) Tc = (size_t)(256 * 1024) / (N * G * Hp); /* ~1 MiB of pre-activations */
   if (Tc < 1) Tc = 1;
   if (Tc > T) Tc = T;
@@ -244,14 +244,14 @@ static bool scratch_parts(const rnnk_rnn *rnn, size_t T, size_t N, size_t parts[
 
 size_t rnnk_forward_scratch_floats(const rnnk_rnn *rnn, int T, int N) {
   size_t parts[N_PARTS], Tc, total;
-  return scratch_parts(rnn, (size_t)T, (size_t)N, parts, &Tc, &total) ? total : 0;
+  return scratch_parts(rnn, (size_t)T, (size_t)N, 0, parts, &Tc, &total) ? total : 0;
 }
 
 rnnk_status rnnk_forward_rows(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_pool *split_pool) {
   const rnnk_config *c = &rnn->cfg;
   const size_t T = (size_t)io->T, N = (size_t)io->N, I = (size_t)c->input_size;
   size_t parts[N_PARTS], Tc, total;
-  if (!scratch_parts(rnn, T, N, parts, &Tc, &total))
+  if (!scratch_parts(rnn, T, N, io->time_chunk, parts, &Tc, &total))
     return rnnk_fail(RNNK_ENOMEM, "scratch for T=%zu N=%zu overflows size_t", T, N);
   float *scratch = io->scratch;
   if (!scratch && !(scratch = rnnk_falloc(total)))
@@ -312,16 +312,20 @@ rnnk_status rnnk_check_ready(const rnnk_rnn *rnn) {
   return RNNK_OK;
 }
 
-/* Whether to split one sequence's hidden units over the attached pool. */
-rnnk_pool *rnnk_split_pool(const rnnk_rnn *rnn, int N) {
-  if (!rnn->pool || rnnk_pool_size(rnn->pool) < 2) return NULL;
-  /* Tuned for this batch and thread count? Otherwise split when every
-   * thread gets at least two panels. */
-  rnnk_tune_key k = rnnk_tiles_key(rnn->isa, &rnn->cfg, N, rnnk_pool_size(rnn->pool));
+/* The per-call choices for N rows: whether to split one sequence's hidden
+ * units over the attached pool, and the time chunk of the input GEMM. From
+ * the tune cache entry of this batch and thread count if there is one, else
+ * split when every thread gets at least two panels. Never a repack. */
+rnnk_call_plan rnnk_plan(const rnnk_rnn *rnn, int N) {
+  rnnk_call_plan plan = {.pool = NULL, .time_chunk = rnn->tiles.time_chunk};
+  const int threads = rnn->pool ? rnnk_pool_size(rnn->pool) : 1;
+  rnnk_tune_key k = rnnk_tiles_key(rnn->isa, &rnn->cfg, N, threads);
   rnnk_tune_value v;
-  if (rnnk_tune_cache_lookup(&k, &v) == RNNK_OK) return v.split ? rnn->pool : NULL;
-  if (!rnn->tiles.split || rnn->Hp / rnn->tiles.unit < 2 * rnnk_pool_size(rnn->pool)) return NULL;
-  return rnn->pool;
+  const bool tuned = rnnk_tune_cache_lookup(&k, &v) == RNNK_OK;
+  if (tuned && v.time_chunk > 0) plan.time_chunk = v.time_chunk;
+  if (threads < 2) return plan;
+  if (tuned ? v.split : rnn->tiles.split && rnn->Hp / rnn->tiles.unit >= 2 * threads) plan.pool = rnn->pool;
+  return plan;
 }
 
 RNNK_API rnnk_status rnnk_rnn_forward(const rnnk_rnn *rnn, int T, int N, const float *x, const int *lengths,
@@ -353,5 +357,7 @@ RNNK_API rnnk_status rnnk_rnn_forward(const rnnk_rnn *rnn, int T, int N, const f
     io.x_step_stride = (size_t)N * I, io.x_row_stride = I;
     io.y_step_stride = (size_t)N * W, io.y_row_stride = W;
   }
-  return rnnk_forward_rows(rnn, &io, rnnk_split_pool(rnn, N));
+  const rnnk_call_plan plan = rnnk_plan(rnn, N);
+  io.time_chunk = plan.time_chunk;
+  return rnnk_forward_rows(rnn, &io, plan.pool);
 }

@@ -97,13 +97,19 @@ typedef struct rnnk_fwd_io {
   const float *h0, *c0;      /* [L*D][N][S], [L*D][N][H] or NULL */
   float *y; size_t y_row_stride, y_step_stride;
   float *hT, *cT;
-  float *scratch; /* NULL, or rnnk_forward_scratch_floats() floats, 64-byte aligned */
+  float *scratch; /* NULL, or rnnk_forward_scratch_floats() floats, 64-byte aligned
+                     (then time_chunk must be 0) */
+  int time_chunk;  /* steps per input GEMM; 0 = the network's tiles */
 } rnnk_fwd_io;
 size_t rnnk_forward_scratch_floats(const rnnk_rnn *rnn, int T, int N);
 /* Weights of every layer set? (ESTATE otherwise) */
 rnnk_status rnnk_check_ready(const rnnk_rnn *rnn);
-/* The attached pool if this network splits its hidden units over it, else NULL. */
-rnnk_pool *rnnk_split_pool(const rnnk_rnn *rnn, int N);
+/* Per-call choices for N rows (tune cache, else defaults). */
+typedef struct rnnk_call_plan {
+  rnnk_pool *pool; /* split one sequence's hidden units over it; NULL = caller's thread */
+  int time_chunk;  /* 0 = auto */
+} rnnk_call_plan;
+rnnk_call_plan rnnk_plan(const rnnk_rnn *rnn, int N);
 rnnk_status rnnk_forward_rows(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_pool *split_pool);
 
 /* Fingerprint of the kernel set, written into the tune cache header. */

@@ -66,7 +66,7 @@ RNNK_API rnnk_status rnnk_rnn_step(const rnnk_rnn *rnn, rnnk_state *st, const fl
   rnnk_fwd_io io = {.T = 1, .N = st->N, .x = x_t, .x_step_stride = N * I, .x_row_stride = I,
                     .y = y_t, .y_step_stride = N * W, .y_row_stride = W,
                     .h0 = st->h, .hT = st->h, .c0 = st->c, .cT = st->c, .scratch = st->scratch};
-  return rnnk_forward_rows(rnn, &io, rnnk_split_pool(rnn, st->N));
+  return rnnk_forward_rows(rnn, &io, rnnk_plan(rnn, st->N).pool); /* T = 1: no time chunk */
 }
 
 RNNK_API rnnk_status rnnk_state_reset(rnnk_state *st, int row) {

@@ -3,8 +3,9 @@
  *
  * Candidates: every ISA this host can run that is not slower by design
  * (AVX-512 and AVX2 both, to catch frequency effects), each with panels of
- * one and two vectors (U), and with threads > 1 the per-step hidden-unit
- * split on and off. Each candidate runs a synthetic sequence (T = 50, random
+ * one, two (and four) vectors (U), with threads > 1 the per-step hidden-unit
+ * split on and off, and with batch > 1 the input GEMM over a chunk of steps
+ * or over all of them. Each candidate runs a synthetic sequence (T = 50, random
  * weights) once to warm up, then `repeats` times; the median decides. The
  * measuring thread is pinned (hwloc) when it can be. Every candidate gives
  * the same bits (DESIGN.md), so the choice never changes results; the tests
@@ -143,19 +144,22 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
   for (int i = 0; i < (auto_isa && c.isa == RNNK_ISA_AVX512 ? 2 : 1); i++) {
     const int vw = vector_width(isas[i]);
     for (int uv = 1; uv <= rnnk_max_unit_vectors(&c); uv *= 2)
-      for (int split = threads > 1 ? 0 : 1; split <= 1; split++) {
-        rnnk_tiles t;
-        rnnk_tiles_default(isas[i], &c, &t);
-        t.unit = uv * vw;
-        t.split = split;
-        cand[nc++] = (candidate){isas[i], t};
-      }
+      for (int split = threads > 1 ? 0 : 1; split <= 1; split++)
+        for (int tc = 0; tc <= (batch > 1 ? TUNE_T : 0); tc += TUNE_T) { /* auto, or all steps in one GEMM */
+          rnnk_tiles t;
+          rnnk_tiles_default(isas[i], &c, &t);
+          t.unit = uv * vw;
+          t.split = split;
+          t.time_chunk = tc;
+          cand[nc++] = (candidate){isas[i], t};
+        }
   }
   { /* put the default tiles of the default ISA in front */
     rnnk_tiles def;
     rnnk_tiles_default(c.isa, &c, &def);
     for (int i = 0; i < nc; i++)
-      if (cand[i].isa == c.isa && cand[i].tiles.unit == def.unit && cand[i].tiles.split == (threads > 1)) {
+      if (cand[i].isa == c.isa && cand[i].tiles.unit == def.unit && cand[i].tiles.split == (threads > 1) &&
+          cand[i].tiles.time_chunk == 0) {
         const candidate t = cand[0];
         cand[0] = cand[i], cand[i] = t;
         break;
@@ -195,8 +199,8 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
     if (best_i < 0 || ms < best) best = ms, best_i = i;
     if (opt && opt->progress) {
       char what[96];
-      snprintf(what, sizeof what, "%s unit=%d split=%d: %.3f ms", rnnk_isa_name(cand[i].isa), cand[i].tiles.unit,
-               cand[i].tiles.split, ms);
+      snprintf(what, sizeof what, "%s unit=%d split=%d chunk=%d: %.3f ms", rnnk_isa_name(cand[i].isa),
+               cand[i].tiles.unit, cand[i].tiles.split, cand[i].tiles.time_chunk, ms);
       opt->progress(opt->user, i + 1, nc, what);
     }
   }
