@@ -22,7 +22,7 @@ typedef struct shape {
   int H, N, threads;
 } shape;
 
-static const char *default_shapes = "lstm:128,lstm:256,lstm:512,gru:256,elman:256";
+static const char *default_shapes = "lstm:128,lstm:256,lstm:512,gru:256,elman:256,lstm:256:64,lstm:512:1:2";
 
 static int parse_shapes(const char *list, shape *out, int max) {
   int n = 0;
@@ -84,7 +84,7 @@ int rnnk_cmd_tune(int argc, char **argv) {
     if (!strcmp(argv[i], "--shapes") && i + 1 < argc) shapes_arg = argv[++i];
     else if (!strcmp(argv[i], "--time-limit") && i + 1 < argc) limit = atof(argv[++i]);
     else if (!strcmp(argv[i], "-o") && i + 1 < argc) out = argv[++i];
-    else if (!strcmp(argv[i], "--quick")) limit = 30, repeats = 5;
+    else if (!strcmp(argv[i], "--quick")) limit = 40, repeats = 5;
     else {
       fprintf(stderr, "usage: rnnk tune [--shapes CELL:H[:N[:THREADS]],...] [--time-limit S] [-o FILE] [--quick]\n");
       return 2;
@@ -125,9 +125,9 @@ int rnnk_cmd_tune(int argc, char **argv) {
     rnnk_tune_key k = rnnk_tiles_key(rnnk_active_isa(), &r, shapes[i].N, shapes[i].threads);
     rnnk_tune_value v;
     if (rnnk_tune_cache_lookup(&k, &v) == RNNK_OK) {
-      char winner[32];
-      snprintf(winner, sizeof winner, "%s u=%d%s", v.isa ? rnnk_isa_name((rnnk_isa)v.isa) : rnnk_isa_name(rnnk_active_isa()),
-               v.unit, shapes[i].threads > 1 ? (v.split ? " split" : " nosplit") : "");
+      char winner[48];
+      snprintf(winner, sizeof winner, "%s u=%d%s%s", v.isa ? rnnk_isa_name((rnnk_isa)v.isa) : rnnk_isa_name(rnnk_active_isa()),
+               v.unit, shapes[i].threads > 1 ? (v.split ? " split" : " nosplit") : "", v.time_chunk ? " T-gemm" : "");
       printf("%-8s %5d %4d %3d  %-7s %-18s %10.3f %10.3f %6.2fx\n", shapes[i].cell, shapes[i].H, shapes[i].N,
              shapes[i].threads, rnnk_isa_name(rnnk_active_isa()), winner, v.ms_default, v.ms,
              v.ms > 0 ? v.ms_default / v.ms : 0.0);
