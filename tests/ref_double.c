@@ -312,3 +312,11 @@ int ref_compare(const char *label, const char *what, const float *got, const dou
   if (bad > 6) fprintf(stderr, "  %s: %s: %d mismatches in all (of %zu)\n", label, what, bad, n);
   return bad;
 }
+
+rnnk_status ref_net_make(const rnnk_config *cfg, uint64_t seed, rnnk_rnn **out) {
+  ref_net net;
+  ref_net_random(&net, cfg, seed, true);
+  const rnnk_status s = ref_net_build(&net, cfg->isa, out);
+  ref_net_free(&net);
+  return s;
+}

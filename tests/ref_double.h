@@ -43,6 +43,8 @@ void ref_net_free(ref_net *net);
 /* Create a network on @p isa with net's config and set its weights
  * (PyTorch layout). Returns the first failing status. */
 rnnk_status ref_net_build(const ref_net *net, rnnk_isa isa, rnnk_rnn **out);
+/* A network of cfg (on cfg->isa) with random weights (with biases) from seed. */
+rnnk_status ref_net_make(const rnnk_config *cfg, uint64_t seed, rnnk_rnn **out);
 
 /* Human-readable one-line description of a config, for failure messages. */
 void ref_describe(const rnnk_config *cfg, char *buf, size_t len);

@@ -44,11 +44,8 @@ static bool is_canary(const void *p, size_t n) {
 
 /* A network with random weights set (PyTorch layout). */
 static rnnk_rnn *make_net(const rnnk_config *cfg, uint64_t seed) {
-  ref_net net;
-  ref_net_random(&net, cfg, seed, true);
   rnnk_rnn *rnn = NULL;
-  cr_assert_eq(ref_net_build(&net, cfg->isa, &rnn), RNNK_OK, "%s", rnnk_last_error());
-  ref_net_free(&net);
+  cr_assert_eq(ref_net_make(cfg, seed, &rnn), RNNK_OK, "%s", rnnk_last_error());
   return rnn;
 }
 

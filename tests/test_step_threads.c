@@ -25,11 +25,8 @@ static rnnk_config variant(int v, int I, int H, int L) {
 }
 
 static rnnk_rnn *build(const rnnk_config *cfg, uint64_t seed) {
-  ref_net net;
-  ref_net_random(&net, cfg, seed, true);
   rnnk_rnn *rnn = NULL;
-  cr_assert_eq(ref_net_build(&net, cfg->isa, &rnn), RNNK_OK, "%s", rnnk_last_error());
-  ref_net_free(&net);
+  cr_assert_eq(ref_net_make(cfg, seed, &rnn), RNNK_OK, "%s", rnnk_last_error());
   return rnn;
 }
 
