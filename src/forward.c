@@ -90,9 +90,23 @@ static void run_direction(const fwd_ctx *f, int tid, int nth, int l, int d, cons
     /* chunk [t0, t0 + tc) in time, visited in this direction's order */
     const int tc = T - ci < Tc ? T - ci : Tc;
     const int t0 = reverse ? T - ci - tc : ci;
-    if (p1 > p0)
-      uk->f32_gemm((size_t)tc * N, K, (p1 - p0) * G * U, G * U, in + (size_t)t0 * N * ld_in, ld_in,
-                   ly->w_ih + p0 * K * G * U, ly->b_in + p0 * G * U, 0, f->pre + p0 * G * U, ghp);
+    /* Input projection of the chunk: one GEMM over all its rows, or, when
+     * some rows have already ended, one per step over the running rows. */
+    if (p1 > p0) {
+      const float *w_ih = ly->w_ih + p0 * K * G * U, *b_in = ly->b_in + p0 * G * U;
+      const size_t cols = (p1 - p0) * G * U;
+      if ((size_t)active_rows(f, t0) == N) {
+        uk->f32_gemm((size_t)tc * N, K, cols, G * U, in + (size_t)t0 * N * ld_in, ld_in, w_ih, b_in, 0,
+                     f->pre + p0 * G * U, ghp);
+      } else {
+        for (int t = t0; t < t0 + tc; t++) {
+          const size_t na = (size_t)active_rows(f, t);
+          if (na)
+            uk->f32_gemm(na, K, cols, G * U, in + (size_t)t * N * ld_in, ld_in, w_ih, b_in, 0,
+                         f->pre + (size_t)(t - t0) * N * ghp + p0 * G * U, ghp);
+        }
+      }
+    }
     barrier(f, tid, nth);
     for (int s = 0; s < tc; s++) {
       const int t = reverse ? t0 + tc - 1 - s : t0 + s;
