@@ -70,8 +70,8 @@ static void on_progress(void *user, int done, int total, const char *what) {
     fprintf(stderr, "\r[%d/%d] %-10s [%.*s%*s] %d/%d  %-44.44s", p->shape + 1, p->shapes, p->name, fill,
             "########################", width - fill, "", done, total, what);
     if (done == total) fputc('\n', stderr);
-  } else {
-    fprintf(stderr, "[%d/%d] %s candidate %d/%d: %s\n", p->shape + 1, p->shapes, p->name, done, total, what);
+  } else if (done == total) { /* not a terminal (a log): one line per shape */
+    fprintf(stderr, "[%d/%d] %s: %d candidate timings; last: %s\n", p->shape + 1, p->shapes, p->name, total, what);
   }
   fflush(stderr);
 }

@@ -211,7 +211,8 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
     }
     if (rounds_done < r + 1) break; /* out of time inside this round */
   }
-  (void)rounds_done;
+  if (!s && opt && opt->progress && done < TUNE_ROUNDS * nc) /* cut short by the time limit */
+    opt->progress(opt->user, TUNE_ROUNDS * nc, TUNE_ROUNDS * nc, "time limit reached");
   int best_i = 0;
   for (int i = 1; i < nc && !s; i++)
     if (ms_of[i] < ms_of[best_i]) best_i = i;
