@@ -305,3 +305,38 @@ Test(step_threads, split_pool_same_bits) {
   free(x);
   for (int i = 0; i < 4; i++) rnnk_pool_destroy(pools[i]);
 }
+
+/* Flush-to-zero is a per-network option applied to every thread of a call
+ * alike: denormal results become zero with it, stay denormal without it, a
+ * split over a pool gives the same bits either way, and the caller's own
+ * floating-point mode is untouched afterwards. */
+Test(step_threads, flush_to_zero_on_every_thread) {
+  float probe = 1e-30f;
+  for (int ftz = 0; ftz < 2; ftz++) {
+    rnnk_config cfg;
+    rnnk_config_init(&cfg, RNNK_ELMAN, 1, 300); /* enough panels to split over 2 threads */
+    cfg.act[0] = RNNK_ACT_IDENTITY;
+    cfg.flush_to_zero = ftz;
+    rnnk_rnn *rnn;
+    cr_assert_eq(rnnk_rnn_create(&cfg, &rnn), RNNK_OK);
+    static float w_ih[300], w_hh[300 * 300];
+    for (int i = 0; i < 300; i++) w_ih[i] = 1e-20f; /* x * w = 1e-40: a denormal */
+    rnnk_weights w = {.w_ih = w_ih, .w_hh = w_hh};
+    cr_assert_eq(rnnk_rnn_set_weights(rnn, 0, 0, RNNK_LAYOUT_PYTORCH, &w), RNNK_OK);
+    const float x[2] = {1e-20f, 1e-20f};
+    float y1[600], y2[600];
+    cr_assert_eq(rnnk_rnn_forward(rnn, 2, 1, x, NULL, NULL, NULL, y1, NULL, NULL), RNNK_OK);
+    cr_expect(ftz ? y1[0] == 0.0f : y1[0] > 0.0f && y1[0] < 1.2e-38f, "ftz=%d: y = %g", ftz, y1[0]);
+    rnnk_pool *pool;
+    cr_assert_eq(rnnk_pool_create(2, RNNK_PIN_NONE, &pool), RNNK_OK);
+    rnnk_rnn_set_pool(rnn, pool);
+    cr_assert_eq(rnnk_rnn_forward(rnn, 2, 1, x, NULL, NULL, NULL, y2, NULL, NULL), RNNK_OK);
+    cr_expect(!memcmp(y1, y2, sizeof y1), "ftz=%d: the split over a pool changed the bits", ftz);
+    rnnk_rnn_destroy(rnn);
+    rnnk_pool_destroy(pool);
+    /* the caller's mode is IEEE again: a denormal survives */
+    volatile float d = probe;
+    d = d * 1e-10f;
+    cr_expect(d > 0.0f, "ftz=%d: the caller's denormals were left flushed", ftz);
+  }
+}
