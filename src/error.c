@@ -49,12 +49,15 @@ bool rnnk_mul_ok(size_t a, size_t b, size_t *out) {
   return true;
 }
 
-float *rnnk_falloc(size_t n) {
+float *rnnk_falloc_uninit(size_t n) {
   size_t bytes;
   if (!rnnk_mul_ok(n ? n : 1, sizeof(float), &bytes) || bytes > SIZE_MAX - 64) return NULL;
-  bytes = (bytes + 63) & ~(size_t)63;
-  float *p = aligned_alloc(64, bytes);
-  if (p) memset(p, 0, bytes);
+  return aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+}
+
+float *rnnk_falloc(size_t n) {
+  float *p = rnnk_falloc_uninit(n);
+  if (p) memset(p, 0, (n ? n : 1) * sizeof(float));
   return p;
 }
 

@@ -268,7 +268,7 @@ rnnk_status rnnk_forward_rows(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_p
   if (!scratch_parts(rnn, T, N, io->time_chunk, parts, &Tc, &total))
     return rnnk_fail(RNNK_ENOMEM, "scratch for T=%zu N=%zu overflows size_t", T, N);
   float *scratch = io->scratch;
-  if (!scratch && !(scratch = rnnk_falloc(total)))
+  if (!scratch && !(scratch = rnnk_falloc_uninit(total))) /* every part is written before it is read */
     return rnnk_fail(RNNK_ENOMEM, "out of memory for %zu floats of scratch", total);
   float *parts_p[N_PARTS];
   float *q = scratch;

@@ -22,6 +22,8 @@ rnnk_status rnnk_fail(rnnk_status s, const char *fmt, ...) __attribute__((format
 
 /* 64-byte aligned allocation of n floats (zeroed); NULL on overflow/OOM. */
 float *rnnk_falloc(size_t n);
+/* The same, not zeroed: scratch that is always written before it is read. */
+float *rnnk_falloc_uninit(size_t n);
 void rnnk_free(void *p);
 /* a*b with overflow check; false on overflow. */
 bool rnnk_mul_ok(size_t a, size_t b, size_t *out);
