@@ -25,8 +25,9 @@
  *   A network with a pool attached serialises forward calls on that pool.
  * - An rnnk_state belongs to one thread at a time.
  * - rnnk_tune_load / rnnk_tune_save / rnnk_tune may run while other threads
- *   run forward: the tune cache is replaced atomically and networks keep the
- *   tiles they were created with.
+ *   run forward: the tune cache is replaced atomically; networks keep the
+ *   panel width they were created with, and per-call choices (thread split,
+ *   time chunk) never change results.
  */
 #ifndef RNNK_H
 #define RNNK_H
@@ -180,7 +181,9 @@ void rnnk_config_init(rnnk_config *cfg, rnnk_cell cell, int input_size, int hidd
 /** Opaque network. */
 typedef struct rnnk_rnn rnnk_rnn;
 
-/** Validate @p cfg and create a network with zero weights.
+/** Validate @p cfg and create a network. Its weights must then be set for
+ *  every layer and direction (rnnk_rnn_set_weights); until then forward
+ *  and step return RNNK_ESTATE.
  *  @param out receives the network; untouched on failure. */
 rnnk_status rnnk_rnn_create(const rnnk_config *cfg, rnnk_rnn **out);
 
@@ -337,7 +340,10 @@ typedef struct rnnk_tune_options {
 } rnnk_tune_options;
 
 /** Time candidate tiles for this shape on this machine and remember the
- *  winner in the in-memory cache (rnnk_tune_save() writes it). */
+ *  winner in the in-memory cache (rnnk_tune_save() writes it). Runs for up
+ *  to opt->time_limit_s on the calling thread (pinned for the run, its
+ *  affinity restored afterwards), plus a pool of @p threads when > 1.
+ *  Never called by the library itself. */
 rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads,
                       const rnnk_tune_options *opt);
 
