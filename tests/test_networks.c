@@ -211,7 +211,8 @@ Test(networks, coverage_grid) {
       for (int bf = 0; bf < 2; bf++)
         for (int lens = 0; lens < 2; lens++) {
           net_case k = {.T = 3 + (int)(seed % 7), .N = batches[seed % 3], .lens = lens, .h0 = (seed & 1) != 0,
-                        .bias = true, .seed = seed++};
+                        .bias = true, .seed = seed};
+          seed++;
           rnnk_config *c = &k.cfg;
           static const rnnk_cell cells[8] = {RNNK_ELMAN, RNNK_JORDAN, RNNK_LSTM, RNNK_LSTM,
                                              RNNK_LSTM,  RNNK_LSTM,   RNNK_GRU,  RNNK_GRU};
@@ -283,7 +284,8 @@ Test(networks, tiny_shapes) {
   uint64_t seed = 17000;
   for (int cell = 0; cell < 4; cell++)
     for (int dir = 0; dir < 4; dir++) {
-      net_case k = {.T = 1 + (int)(seed % 2) * 8, .N = 1, .lens = false, .h0 = true, .bias = true, .seed = seed++};
+      net_case k = {.T = 1 + (int)(seed % 2) * 8, .N = 1, .lens = false, .h0 = true, .bias = true, .seed = seed};
+      seed++;
       rnnk_config *c = &k.cfg;
       rnnk_config_init(c, (rnnk_cell)cell, 1, 1);
       c->num_layers = 3;
