@@ -245,7 +245,9 @@ rnnk_status rnnk_rnn_set_weights(rnnk_rnn *rnn, int layer, int dir, rnnk_layout 
  * @param y [T][N][D*S_out] (concat) or [T][N][S_out] (forward/reverse/sum);
  *        batch-major with batch_first. May be NULL.
  * @param hT, cT final states, same shapes as h0, c0; may be NULL.
- * Reentrant: many threads may call it at once on one network.
+ * Reentrant: many threads may call it at once on one network. Scratch
+ * memory is allocated per call, except that the network keeps one block
+ * (the largest recently used) for the next call to reuse.
  */
 rnnk_status rnnk_rnn_forward(const rnnk_rnn *rnn, int T, int N, const float *x,
                              const int *lengths, const float *h0, const float *c0, float *y,

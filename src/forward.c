@@ -9,6 +9,8 @@
  * (hidden units, all gates), meeting at a barrier after each phase; every
  * output value is still one k-chain computed by one thread, so the bits do
  * not depend on the thread count. */
+#include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -267,9 +269,23 @@ rnnk_status rnnk_forward_rows(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_p
   size_t parts[N_PARTS], Tc, total;
   if (!scratch_parts(rnn, T, N, io->time_chunk, parts, &Tc, &total))
     return rnnk_fail(RNNK_ENOMEM, "scratch for T=%zu N=%zu overflows size_t", T, N);
-  float *scratch = io->scratch;
-  if (!scratch && !(scratch = rnnk_falloc_uninit(total))) /* every part is written before it is read */
-    return rnnk_fail(RNNK_ENOMEM, "out of memory for %zu floats of scratch", total);
+  /* Scratch: the caller's, or the block cached in the network (taken with
+   * an atomic exchange, so concurrent callers never share one; a caller
+   * that finds the slot empty allocates its own). Every part is written
+   * before it is read, so it is not cleared. */
+  float *scratch = io->scratch, *block = NULL;
+  if (!scratch) {
+    size_t have = 0;
+    block = atomic_exchange(rnn->scratch_slot, NULL);
+    if (block) memcpy(&have, block, sizeof have);
+    if (!block || have < total) {
+      rnnk_free(block);
+      if (total > SIZE_MAX - 16 || !(block = rnnk_falloc_uninit(total + 16)))
+        return rnnk_fail(RNNK_ENOMEM, "out of memory for %zu floats of scratch", total);
+      memcpy(block, &total, sizeof total); /* the size, in the block's first 64 bytes */
+    }
+    scratch = block + 16;
+  }
   float *parts_p[N_PARTS];
   float *q = scratch;
   for (size_t i = 0; i < N_PARTS; i++) {
@@ -313,7 +329,10 @@ rnnk_status rnnk_forward_rows(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_p
     run_all(&f, 0, 1);
     rnnk_fpmode_leave(mode);
   }
-  if (scratch != io->scratch) rnnk_free(scratch);
+  if (block) { /* back into the slot, unless another call filled it meanwhile */
+    float *empty = NULL;
+    if (!atomic_compare_exchange_strong(rnn->scratch_slot, &empty, block)) rnnk_free(block);
+  }
   return RNNK_OK;
 }
 

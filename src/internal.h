@@ -77,6 +77,7 @@ struct rnnk_rnn {
   rnnk_act_param out_act;
   rnnk_layer *layers; /* [L][D] */
   rnnk_pool *pool;
+  _Atomic(float *) *scratch_slot; /* one cached forward scratch block (see forward.c) */
 };
 
 /* Create with given tiles (NULL = defaults and tune cache); the tuner's hook. */

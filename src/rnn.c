@@ -45,6 +45,8 @@ RNNK_API void rnnk_rnn_destroy(rnnk_rnn *rnn) {
   if (rnn->layers)
     for (int i = 0; i < rnn->cfg.num_layers * rnn->D; i++) free_layer(&rnn->layers[i]);
   free(rnn->layers);
+  if (rnn->scratch_slot) rnnk_free(atomic_load(rnn->scratch_slot));
+  free(rnn->scratch_slot);
   free(rnn);
 }
 
@@ -117,7 +119,11 @@ rnnk_status rnnk_rnn_create_tiled(const rnnk_config *cfg, const rnnk_tiles *tile
 
   const int nl = c.num_layers * rnn->D;
   rnn->layers = calloc((size_t)nl, sizeof *rnn->layers);
-  if (!rnn->layers) {
+  rnn->scratch_slot = malloc(sizeof *rnn->scratch_slot);
+  if (rnn->scratch_slot) atomic_init(rnn->scratch_slot, NULL);
+  if (!rnn->layers || !rnn->scratch_slot) {
+    free(rnn->layers);
+    free(rnn->scratch_slot);
     free(rnn);
     return rnnk_fail(RNNK_ENOMEM, "out of memory");
   }
