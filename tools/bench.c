@@ -1,6 +1,7 @@
 /* rnnk bench: the benchmark cases of bench/ (Google Benchmark through the C
  * shim) with a readable table, --json (Google Benchmark JSON, readable by
  * bench/json_to_table.py) and --svg (GFLOP/s and % of roofline across H). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -309,6 +310,16 @@ int rnnk_cmd_bench(int argc, char **argv) {
   snprintf(f_rep, sizeof f_rep, "--benchmark_repetitions=%d", g_reps);
   gb[ng++] = f_min;
   gb[ng++] = f_rep;
+  /* Fail before minutes of benchmarking if an output cannot be written. */
+  const char *outs[2] = {json, svg};
+  for (int i = 0; i < 2; i++) {
+    FILE *f = outs[i] ? fopen(outs[i], "a") : NULL;
+    if (outs[i] && !f) {
+      fprintf(stderr, "rnnk bench: cannot write %s: %s\n", outs[i], strerror(errno));
+      return 2;
+    }
+    if (f) fclose(f);
+  }
   if (json) {
     snprintf(f_out, sizeof f_out, "--benchmark_out=%s", json);
     gb[ng++] = f_out;

@@ -14,7 +14,7 @@ static void usage(FILE *f) {
           "                            autotune this host and write the tune cache\n"
           "  bench [--quick] [--json FILE] [--svg FILE] [--isa LIST] [--filter S]\n"
           "                            benchmark table (ms, GFLOP/s, GB/s, %% of roofline)\n"
-          "  main                      the README's main job: info, examples, quick tune, bench\n"
+
           "  help                      this text\n");
 }
 
