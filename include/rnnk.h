@@ -308,6 +308,12 @@ bool rnnk_pool_pinned(const rnnk_pool *pool);
 /** Free a pool (NULL is fine). No call may be using it. */
 void rnnk_pool_destroy(rnnk_pool *pool);
 
+/** Text account of the machine as hwloc sees it (packages, NUMA nodes,
+ *  cores, PUs, caches, the CPUs this process may use) and where a default
+ *  pool (threads = 0, RNNK_PIN_COMPACT) would place its workers.
+ *  Truncated to @p len bytes, always NUL-terminated. */
+rnnk_status rnnk_topology_report(char *buf, size_t len);
+
 /** Attach a pool (NULL detaches): forward may then split one sequence's
  *  hidden units over it. The pool must outlive the attachment. */
 rnnk_status rnnk_rnn_set_pool(rnnk_rnn *rnn, rnnk_pool *pool);
@@ -332,6 +338,17 @@ rnnk_status rnnk_rnn_forward_many(const rnnk_rnn *rnn, rnnk_pool *pool, int coun
 /* Tuning                                                              */
 /* ------------------------------------------------------------------ */
 
+/** What rnnk_tune() chose, if the caller asks (rnnk_tune_options.result). */
+typedef struct rnnk_tune_result {
+  double ms_default; /**< median ms of the built-in default tiles */
+  double ms_tuned;   /**< median ms of the winner (same run) */
+  rnnk_isa isa;      /**< the winner's ISA */
+  int unit;          /**< hidden units per panel */
+  bool split;        /**< one sequence split over threads (threads > 1) */
+  int time_chunk;    /**< steps per input GEMM (0 = automatic) */
+  int candidates;    /**< candidates timed */
+} rnnk_tune_result;
+
 /** Options of rnnk_tune(). Zero-initialise for defaults. */
 typedef struct rnnk_tune_options {
   double time_limit_s; /**< budget for this call; 0 = 10 s */
@@ -339,6 +356,7 @@ typedef struct rnnk_tune_options {
   /** Called after each candidate; the library itself never prints. */
   void (*progress)(void *user, int done, int total, const char *what);
   void *user;
+  rnnk_tune_result *result; /**< if not NULL, receives the outcome */
 } rnnk_tune_options;
 
 /** Time candidate tiles for this shape on this machine and remember the

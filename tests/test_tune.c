@@ -82,8 +82,13 @@ Test(tune, tune_save_load_roundtrip) {
   rnnk_config c;
   rnnk_config_init(&c, RNNK_GRU, 24, 40);
   int calls = 0;
-  rnnk_tune_options opt = {.time_limit_s = 2, .repeats = 3, .user = &calls};
+  rnnk_tune_result res = {0};
+  rnnk_tune_options opt = {.time_limit_s = 2, .repeats = 3, .user = &calls, .result = &res};
   cr_assert_eq(rnnk_tune(&c, 2, 1, &opt), RNNK_OK, "%s", rnnk_last_error());
+  cr_assert(res.candidates > 0 && res.ms_tuned > 0 && res.ms_tuned <= res.ms_default && res.unit > 0,
+            "result: %d candidates, %g ms tuned, %g ms default, unit %d", res.candidates, res.ms_tuned,
+            res.ms_default, res.unit);
+  cr_assert(rnnk_isa_supported(res.isa));
   cr_assert_eq(rnnk_tune_save(path), RNNK_OK, "%s", rnnk_last_error());
   cr_assert_eq(rnnk_tune_load(path), RNNK_OK, "%s", rnnk_last_error());
   rnnk_config r;
@@ -101,4 +106,15 @@ Test(tune, tune_save_load_roundtrip) {
   snprintf(lock, sizeof lock, "%s.lock", path);
   unlink(lock);
   rmdir(dir);
+}
+
+Test(tune, topology_report) {
+  char buf[8192];
+  cr_assert_eq(rnnk_topology_report(buf, sizeof buf), RNNK_OK, "%s", rnnk_last_error());
+  cr_assert(strstr(buf, "default pool"), "%s", buf);
+  cr_assert_eq(rnnk_topology_report(NULL, 10), RNNK_EINVAL);
+  cr_assert_eq(rnnk_topology_report(buf, 0), RNNK_EINVAL);
+  char small[8];
+  cr_assert_eq(rnnk_topology_report(small, sizeof small), RNNK_OK);
+  cr_assert_eq(strlen(small), sizeof small - 1, "truncated and terminated");
 }

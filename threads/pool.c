@@ -688,3 +688,9 @@ int rnnk_pool_topology_report(char *buf, size_t len) {
 #endif
   return s.pos > INT_MAX ? INT_MAX : (int)s.pos;
 }
+
+RNNK_API rnnk_status rnnk_topology_report(char *buf, size_t len) {
+  if (!buf || !len) return rnnk_fail(RNNK_EINVAL, "%s", !buf ? "buf is NULL" : "len is 0");
+  if (rnnk_pool_topology_report(buf, len) < 0) return rnnk_fail(RNNK_ENOTSUP, "no topology information");
+  return RNNK_OK;
+}

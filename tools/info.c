@@ -2,7 +2,6 @@
 #include <stdio.h>
 
 #include "rnnk.h"
-#include "threads/pool.h"
 #include "tools/commands.h"
 
 int rnnk_cmd_info(int argc, char **argv) {
@@ -10,7 +9,7 @@ int rnnk_cmd_info(int argc, char **argv) {
   static char buf[16384];
   printf("rnnk %s\n\n", rnnk_version());
   if (rnnk_isa_report(buf, sizeof buf) == RNNK_OK) printf("== CPU and ISA\n%s\n", buf);
-  if (rnnk_pool_topology_report(buf, sizeof buf) >= 0) printf("== Topology (hwloc)\n%s\n", buf);
+  if (rnnk_topology_report(buf, sizeof buf) == RNNK_OK) printf("== Topology (hwloc)\n%s\n", buf);
   if (rnnk_tune_report(buf, sizeof buf) == RNNK_OK) printf("== Tune cache\n%s\n", buf);
   return 0;
 }

@@ -4,7 +4,8 @@
  *
  * LIST is comma-separated CELL:H[:N[:THREADS]], CELL one of lstm, gru
  * (linear before reset), gru0 (reset before the product), elman, jordan;
- * I = H. The time limit is for the whole run, shared among the shapes. */
+ * I = H. The time limit is for the whole run, shared among the shapes.
+ * Public API only. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,9 +14,7 @@
 #include <unistd.h>
 
 #include "rnnk.h"
-#include "src/internal.h"
 #include "tools/commands.h"
-#include "tune/cache.h"
 
 typedef struct shape {
   char cell[16];
@@ -113,25 +112,21 @@ int rnnk_cmd_tune(int argc, char **argv) {
     rnnk_config c;
     shape_config(&shapes[i], &c);
     pr.shape = i, pr.name = shapes[i].cell;
-    rnnk_tune_options opt = {.time_limit_s = limit / ns, .repeats = repeats, .progress = on_progress, .user = &pr};
+    rnnk_tune_result res;
+    rnnk_tune_options opt = {.time_limit_s = limit / ns, .repeats = repeats, .progress = on_progress, .user = &pr,
+                             .result = &res};
     rnnk_status s = rnnk_tune(&c, shapes[i].N, shapes[i].threads, &opt);
     if (s) {
       fprintf(stderr, "rnnk tune: %s H=%d: %s (%s)\n", shapes[i].cell, shapes[i].H, rnnk_strerror(s), rnnk_last_error());
       failures++;
       continue;
     }
-    rnnk_config r;
-    rnnk_config_resolve(&c, &r); /* the ISA the key is filed under */
-    rnnk_tune_key k = rnnk_tiles_key(rnnk_active_isa(), &r, shapes[i].N, shapes[i].threads);
-    rnnk_tune_value v;
-    if (rnnk_tune_cache_lookup(&k, &v) == RNNK_OK) {
-      char winner[48];
-      snprintf(winner, sizeof winner, "%s u=%d%s%s", v.isa ? rnnk_isa_name((rnnk_isa)v.isa) : rnnk_isa_name(rnnk_active_isa()),
-               v.unit, shapes[i].threads > 1 ? (v.split ? " split" : " nosplit") : "", v.time_chunk ? " T-gemm" : "");
-      printf("%-8s %5d %4d %3d  %-7s %-18s %10.3f %10.3f %6.2fx\n", shapes[i].cell, shapes[i].H, shapes[i].N,
-             shapes[i].threads, rnnk_isa_name(rnnk_active_isa()), winner, v.ms_default, v.ms,
-             v.ms > 0 ? v.ms_default / v.ms : 0.0);
-    }
+    char winner[48];
+    snprintf(winner, sizeof winner, "%s u=%d%s%s", rnnk_isa_name(res.isa), res.unit,
+             shapes[i].threads > 1 ? (res.split ? " split" : " nosplit") : "", res.time_chunk ? " T-gemm" : "");
+    printf("%-8s %5d %4d %3d  %-7s %-18s %10.3f %10.3f %6.2fx\n", shapes[i].cell, shapes[i].H, shapes[i].N,
+           shapes[i].threads, rnnk_isa_name(rnnk_active_isa()), winner, res.ms_default, res.ms_tuned,
+           res.ms_tuned > 0 ? res.ms_default / res.ms_tuned : 0.0);
   }
   clock_gettime(CLOCK_MONOTONIC, &t1);
   printf("tuning took %.1f s\n", (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);

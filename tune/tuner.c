@@ -227,5 +227,9 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
   rnnk_tune_value v = {.unit = w->unit, .time_chunk = w->time_chunk, .split = w->split, .ms = best,
                        .ms_default = baseline, .isa = cand[best_i].isa == c.isa ? 0 : (int)cand[best_i].isa};
   rnnk_tune_key k = rnnk_tiles_key(c.isa, &c, batch, threads);
+  if (opt && opt->result)
+    *opt->result = (rnnk_tune_result){.ms_default = baseline, .ms_tuned = best, .isa = cand[best_i].isa,
+                                      .unit = w->unit, .split = w->split && threads > 1,
+                                      .time_chunk = w->time_chunk, .candidates = nc};
   return rnnk_tune_cache_put(&k, &v);
 }
