@@ -86,7 +86,7 @@ static void run_direction(const fwd_ctx *f, int tid, int nth, int l, int d, cons
   barrier(f, tid, nth);
 
   rnnk_step_args a = {.U = U, .p0 = p0, .p1 = p1, .cp = &rnn->cp, .ld_pre = ghp, .ld_hprev = Sp,
-                      .peep = ly->peep, .bias = ly->b_rn};
+                      .peep = ly->peep, .bias = ly->b_rn, .backward = f->io->backward};
   const int T = f->T, Tc = f->Tc;
   for (int ci = 0; ci < T; ci += Tc) {
     /* chunk [t0, t0 + tc) in time, visited in this direction's order */
@@ -97,7 +97,12 @@ static void run_direction(const fwd_ctx *f, int tid, int nth, int l, int d, cons
     if (p1 > p0) {
       const float *w_ih = ly->w_ih + p0 * K * G * U, *b_in = ly->b_in + p0 * G * U;
       const size_t cols = (p1 - p0) * G * U;
-      if ((size_t)active_rows(f, t0) == N) {
+      if (f->io->backward) { /* panel by panel, last first (a streaming step: tc = 1) */
+        const size_t na = (size_t)active_rows(f, t0);
+        for (size_t p = p1; na && p-- > p0;)
+          uk->f32_gemm(na, K, G * U, G * U, in + (size_t)t0 * N * ld_in, ld_in, ly->w_ih + p * K * G * U,
+                       ly->b_in + p * G * U, 0, f->pre + p * G * U, ghp);
+      } else if ((size_t)active_rows(f, t0) == N) {
         uk->f32_gemm((size_t)tc * N, K, cols, G * U, in + (size_t)t0 * N * ld_in, ld_in, w_ih, b_in, 0,
                      f->pre + p0 * G * U, ghp);
       } else {
@@ -115,7 +120,6 @@ static void run_direction(const fwd_ctx *f, int tid, int nth, int l, int d, cons
       const size_t na = (size_t)active_rows(f, t);
       if (na == 0) continue;
       a.N = na;
-      a.backward = !a.backward; /* sweep W_hh back and forth: what the last sweep left in L2 is reused */
       a.pre = f->pre + (size_t)(t - t0) * N * ghp;
       a.hin = hc;
       a.ld_hin = Sp;
@@ -183,6 +187,7 @@ static void run_direction(const fwd_ctx *f, int tid, int nth, int l, int d, cons
       float *tmp = hc;
       hc = hn;
       hn = tmp;
+      a.backward = !a.backward; /* sweep W_hh back and forth: what the last sweep left in L2 is reused */
       /* The next step may start without waiting unless it needs rows that
        * were just copied forward (rows joining, in the reverse direction)
        * or the states are read next (after the last step). */

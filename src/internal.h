@@ -103,6 +103,8 @@ typedef struct rnnk_fwd_io {
   float *scratch; /* NULL, or rnnk_forward_scratch_floats() floats, 64-byte aligned
                      (then time_chunk must be 0) */
   int time_chunk;  /* steps per input GEMM; 0 = the network's tiles */
+  bool backward;   /* sweep the weights' panels backward first (streaming alternates
+                      it per call so consecutive calls meet what the last one left in L2) */
 } rnnk_fwd_io;
 size_t rnnk_forward_scratch_floats(const rnnk_rnn *rnn, int T, int N);
 /* Weights of every layer set? (ESTATE otherwise) */

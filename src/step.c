@@ -15,6 +15,7 @@ struct rnnk_state {
   size_t n_h, n_c; /* floats per layer: N*S and N*H */
   float *h, *c;    /* [L][N][S], [L][N][H] */
   float *scratch;
+  bool backward; /* sweep direction of the next step: alternates (see rnnk_fwd_io) */
 };
 
 RNNK_API rnnk_status rnnk_state_create(const rnnk_rnn *rnn, int N, rnnk_state **out) {
@@ -60,13 +61,16 @@ RNNK_API rnnk_status rnnk_rnn_step(const rnnk_rnn *rnn, rnnk_state *st, const fl
   if (!st) return rnnk_fail(RNNK_EINVAL, "st is NULL");
   if (!x_t) return rnnk_fail(RNNK_EINVAL, "x_t is NULL");
   if (st->rnn != rnn) return rnnk_fail(RNNK_EINVAL, "st was created for another network");
-  rnnk_status s = rnnk_check_ready(rnn);
-  if (s) return s;
+  rnnk_status ready = rnnk_check_ready(rnn);
+  if (ready) return ready;
   const size_t N = (size_t)st->N, I = (size_t)rnn->cfg.input_size, W = (size_t)rnn->out_width;
   rnnk_fwd_io io = {.T = 1, .N = st->N, .x = x_t, .x_step_stride = N * I, .x_row_stride = I,
                     .y = y_t, .y_step_stride = N * W, .y_row_stride = W,
-                    .h0 = st->h, .hT = st->h, .c0 = st->c, .cT = st->c, .scratch = st->scratch};
-  return rnnk_forward_rows(rnn, &io, rnnk_plan(rnn, st->N).pool); /* T = 1: no time chunk */
+                    .h0 = st->h, .hT = st->h, .c0 = st->c, .cT = st->c, .scratch = st->scratch,
+                    .backward = st->backward};
+  rnnk_status s = rnnk_forward_rows(rnn, &io, rnnk_plan(rnn, st->N).pool); /* T = 1: no time chunk */
+  if (s == RNNK_OK) st->backward = !st->backward;
+  return s;
 }
 
 RNNK_API rnnk_status rnnk_state_reset(rnnk_state *st, int row) {
