@@ -25,6 +25,7 @@
 #ifndef RNNK_BENCH_CFLAGS
 #define RNNK_BENCH_CFLAGS "unknown"
 #endif
+#include "rnnk_bench_commit.h"
 #ifndef RNNK_BENCH_COMMIT
 #define RNNK_BENCH_COMMIT "unknown"
 #endif
