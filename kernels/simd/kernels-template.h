@@ -133,10 +133,14 @@ RNNK_INLINE void chain(size_t NB, size_t GV, const rnnk_step_args *a, const floa
 /* Each cell has an init (where its chains start: the input projection, or
  * b_Rn for GRU's n) and a finish (the cell update on the finished chains). */
 
-RNNK_INLINE void lstm_init(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
-  const size_t U = UV * VW;
+/* acc[r][0..nv) = the nv vectors of pre-activations at offset off of row n0 + r. */
+RNNK_INLINE void load_pre(size_t NB, size_t nv, const rnnk_step_args *a, size_t off, size_t n0, vf acc[][MAXV]) {
   for (size_t r = 0; r < NB; r++)
-    for (size_t v = 0; v < 4 * UV; v++) acc[r][v] = vf_load(a->pre + (n0 + r) * a->ld_pre + p * 4 * U + v * VW);
+    for (size_t v = 0; v < nv; v++) acc[r][v] = vf_load(a->pre + (n0 + r) * a->ld_pre + off + v * VW);
+}
+
+RNNK_INLINE void lstm_init(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
+  load_pre(NB, 4 * UV, a, p * 4 * UV * VW, n0, acc);
 }
 
 RNNK_INLINE void lstm_finish(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
@@ -167,11 +171,9 @@ RNNK_INLINE void lstm_finish(size_t NB, size_t UV, const rnnk_step_args *a, size
 
 RNNK_INLINE void gru_init(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
   const size_t U = UV * VW;
-  for (size_t r = 0; r < NB; r++) {
-    const float *pre = a->pre + (n0 + r) * a->ld_pre + p * 3 * U;
-    for (size_t v = 0; v < 2 * UV; v++) acc[r][v] = vf_load(pre + v * VW);
+  load_pre(NB, 2 * UV, a, p * 3 * U, n0, acc); /* r, z */
+  for (size_t r = 0; r < NB; r++)                /* n: R_n h + b_Rn, kept apart for r * (...) */
     for (size_t u = 0; u < UV; u++) acc[r][2 * UV + u] = vf_load(a->bias + p * U + u * VW);
-  }
 }
 
 RNNK_INLINE void gru_finish(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
@@ -191,9 +193,7 @@ RNNK_INLINE void gru_finish(size_t NB, size_t UV, const rnnk_step_args *a, size_
 }
 
 RNNK_INLINE void gru_rz_init(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
-  const size_t U = UV * VW;
-  for (size_t r = 0; r < NB; r++)
-    for (size_t v = 0; v < 2 * UV; v++) acc[r][v] = vf_load(a->pre + (n0 + r) * a->ld_pre + p * 3 * U + v * VW);
+  load_pre(NB, 2 * UV, a, p * 3 * UV * VW, n0, acc);
 }
 
 RNNK_INLINE void gru_rz_finish(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
@@ -234,9 +234,7 @@ RNNK_INLINE void gru_n_finish(size_t NB, size_t UV, const rnnk_step_args *a, siz
 }
 
 RNNK_INLINE void elman_init(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
-  const size_t U = UV * VW;
-  for (size_t r = 0; r < NB; r++)
-    for (size_t v = 0; v < UV; v++) acc[r][v] = vf_load(a->pre + (n0 + r) * a->ld_pre + p * U + v * VW);
+  load_pre(NB, UV, a, p * UV * VW, n0, acc);
 }
 
 RNNK_INLINE void elman_finish(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
