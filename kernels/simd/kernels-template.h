@@ -1,22 +1,23 @@
 /* The SIMD kernels, written once over the vf_* operations of one ISA header.
- * An ISA file includes simd-<isa>.h, defines RNNK_NAME(op) and
- * RNNK_VREGS (vector registers of the ISA), then
- * includes this file. Every kernel performs exactly the operation sequence
- * of its scalar reference in kernels/ref/f32-ref.c, lane by lane, so all
- * ISAs return the same bits (tests/test_kernels.c checks it).
+ * An ISA file includes simd-<isa>.h, defines RNNK_NAME(op) and RNNK_VREGS
+ * (vector registers of the ISA), then includes this file. Every kernel
+ * performs exactly the operation sequence of its scalar reference in
+ * kernels/ref/f32-ref.c, lane by lane, so all ISAs return the same bits
+ * (tests/test_kernels.c checks it).
  *
- * Layout: panels of U = UV * VW units (UV = 1, 2, or 4 for cells of at
- * most two gates), see ukernels.h. Since
- * Hp and every panel width are multiples of VW there are no lane tails in
- * the products; only the elementwise activation kernel has one, done on a
- * padded copy with the same vector code.
+ * Layout: panels of U = UV * VW units (UV = 1, 2, or 4 for cells of at most
+ * two gates), see ukernels.h. Since Hp and every panel width are multiples
+ * of VW there are no lane tails in the products; only the elementwise
+ * activation kernel has one, done on a padded copy with the same vector code.
  *
  * Register tiles:
  *   gemm: MB rows x CV vectors of one panel's columns, broadcast A[m][k],
  *         CV weight vectors per k; accumulators start from init.
  *   step: NB rows x all G*UV vectors of one panel, so every gate of the
  *         panel's units is in registers when the k-loop ends and the cell
- *         update runs on them directly (the gates are never stored).
+ *         update runs on them directly: finished gates are never stored
+ *         (with more rows than one tile, unfinished chains wait in a small
+ *         stack tile between k-chunks; see KC_FOR).
  * Inner loops have compile-time bounds after inlining (always_inline with
  * constant arguments), so the accumulators live in registers. */
 #include <stddef.h>
