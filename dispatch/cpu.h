@@ -10,12 +10,7 @@
 
 #include "rnnk.h"
 
-#ifndef RNNK_API
-#define RNNK_API __attribute__((visibility("default")))
-#endif
-#ifndef RNNK_INTERNAL
-#define RNNK_INTERNAL __attribute__((visibility("hidden")))
-#endif
+#include "src/visibility.h"
 
 /** Who this CPU is: the tune cache keys on it, `rnnk info` prints it. */
 typedef struct rnnk_cpu_id {

@@ -10,9 +10,7 @@
 #include "rnnk.h"
 #include "rnnk_config.h"
 
-#ifndef RNNK_API
-#define RNNK_API __attribute__((visibility("default")))
-#endif
+#include "src/visibility.h"
 
 /* Thread-local error detail; returns nothing so callers can `return fail(...)`. */
 void rnnk_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -42,9 +42,7 @@
 extern void rnnk_set_error(const char *fmt, ...);
 #endif
 
-#ifndef RNNK_API
-#define RNNK_API __attribute__((visibility("default")))
-#endif
+#include "src/visibility.h"
 
 enum {
   CACHE_LINE = 64,

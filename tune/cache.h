@@ -12,12 +12,7 @@
 
 #include "rnnk.h"
 
-#ifndef RNNK_API
-#define RNNK_API __attribute__((visibility("default")))
-#endif
-#ifndef RNNK_INTERNAL
-#define RNNK_INTERNAL __attribute__((visibility("hidden")))
-#endif
+#include "src/visibility.h"
 
 /** What a tuned result is for. Buckets come from rnnk_tune_bucket(). */
 typedef struct rnnk_tune_key {
