@@ -22,6 +22,7 @@
 #include "kernels/f32-kernels.h"
 #include "rnnk.h"
 #include "src/internal.h"
+#include "tests/cell_variants.h"
 
 static int n_passed, n_failed, verbose;
 
@@ -177,18 +178,6 @@ static void act_checks(const rnnk_ukernels *ref, const rnnk_ukernels *uk, rng *r
 
 /* -------------------------------------------------------------- steps */
 
-/* Cell parameter variants exercised by the step kernels. */
-static rnnk_cell_param cell_variant(int v) {
-  rnnk_cell_param cp = {.f = {RNNK_K_SIGMOID, 0.2f, 0.5f}, .g = {RNNK_K_TANH, 0, 0}, .h = {RNNK_K_TANH, 0, 0}};
-  switch (v) {
-  case 1: cp.clip = 0.7f; break;
-  case 2: cp.input_forget = true, cp.f.kind = RNNK_K_HARD_SIGMOID, cp.f.alpha = 0.3f, cp.f.beta = 0.4f; break;
-  case 3: cp.g.kind = RNNK_K_RELU, cp.h.kind = RNNK_K_IDENTITY; break;
-  case 4: cp.g.kind = RNNK_K_SIGMOID, cp.h.kind = RNNK_K_HARD_SIGMOID, cp.h.alpha = 0.2f, cp.h.beta = 0.5f; break;
-  default: break;
-  }
-  return cp;
-}
 
 typedef enum { K_LSTM, K_LSTM_PEEP, K_GRU, K_GRU_RZ, K_GRU_N, K_ELMAN, K_COUNT } step_kind;
 static const char *const kind_name[] = {"lstm", "lstm+peep", "gru", "gru_rz", "gru_n", "elman"};

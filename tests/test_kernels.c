@@ -9,6 +9,7 @@
 #include "kernels/f32-kernels.h"
 #include "src/internal.h"
 #include "tests/common.h"
+#include "tests/cell_variants.h"
 
 TestSuite(kernels, .fini = test_leak_check);
 
@@ -81,17 +82,6 @@ Test(kernels, gemm_matches_reference) {
           }
 }
 
-/* Cell parameter variants exercised by the step kernels. */
-static rnnk_cell_param cell_variant(int v) {
-  rnnk_cell_param cp = {.f = {RNNK_K_SIGMOID, 0.2f, 0.5f}, .g = {RNNK_K_TANH, 0, 0}, .h = {RNNK_K_TANH, 0, 0}};
-  switch (v) {
-  case 1: cp.clip = 0.7f; break;
-  case 2: cp.input_forget = true, cp.f.kind = RNNK_K_HARD_SIGMOID, cp.f.alpha = 0.3f, cp.f.beta = 0.4f; break;
-  case 3: cp.g.kind = RNNK_K_RELU, cp.h.kind = RNNK_K_IDENTITY; break;
-  case 4: cp.g.kind = RNNK_K_SIGMOID, cp.h.kind = RNNK_K_HARD_SIGMOID, cp.h.alpha = 0.2f, cp.h.beta = 0.5f; break;
-  }
-  return cp;
-}
 
 typedef enum { K_LSTM, K_GRU, K_GRU_RZ, K_GRU_N, K_ELMAN } step_kind;
 static const char *kind_name[] = {"lstm", "gru", "gru_rz", "gru_n", "elman"};
