@@ -17,12 +17,16 @@
 #ifndef RNNK_ACTIVATIONS_H
 #define RNNK_ACTIVATIONS_H
 
+/* Always inlined: a call from a cell update would spill every live
+ * accumulator (all vector registers are caller-saved). */
+#define RNNK_ACT_INLINE static inline __attribute__((always_inline))
+
 /* Clamp with NaN passing through (vf_max/vf_min return their second
  * operand when unordered). */
-static inline vf rnnk_vclamp(vf x, vf lo, vf hi) { return vf_min(hi, vf_max(lo, x)); }
+RNNK_ACT_INLINE vf rnnk_vclamp(vf x, vf lo, vf hi) { return vf_min(hi, vf_max(lo, x)); }
 
 /* e^t for t in [-87, 88] (callers clamp). */
-static inline vf rnnk_vexp_(vf t) {
+RNNK_ACT_INLINE vf rnnk_vexp_(vf t) {
   const vf n = vf_floor(vf_add(vf_mul(t, vf_set1(0x1.715476p+0f)), vf_set1(0.5f)));
   vf r = vf_fma(n, vf_set1(-0x1.63p-1f), t);   /* -C1 = -0.693359375 */
   r = vf_fma(n, vf_set1(0x1.bd0106p-13f), r);  /* -C2 = +2.12194440e-4 */
@@ -37,12 +41,12 @@ static inline vf rnnk_vexp_(vf t) {
   return vf_mul(p, vf_pow2i(n));
 }
 
-static inline vf rnnk_vsigmoid(vf x) {
+RNNK_ACT_INLINE vf rnnk_vsigmoid(vf x) {
   const vf t = rnnk_vclamp(vf_sub(vf_set1(0.0f), x), vf_set1(-87.0f), vf_set1(88.0f));
   return vf_div(vf_set1(1.0f), vf_add(vf_set1(1.0f), rnnk_vexp_(t)));
 }
 
-static inline vf rnnk_vtanh(vf x) {
+RNNK_ACT_INLINE vf rnnk_vtanh(vf x) {
   const vf a = vf_abs(x);
   /* small |x|: |x| + |x|^3 P(x^2); the sign is applied last, so tanh is odd (and tanh(-0) = -0) */
   const vf z = vf_mul(x, x);
@@ -58,14 +62,14 @@ static inline vf rnnk_vtanh(vf x) {
   return vf_signof(vf_lt_select(a, vf_set1(0.625f), small, big), x);
 }
 
-static inline vf rnnk_vrelu(vf x) { return vf_max(vf_set1(0.0f), x); }
+RNNK_ACT_INLINE vf rnnk_vrelu(vf x) { return vf_max(vf_set1(0.0f), x); }
 
-static inline vf rnnk_vhard_sigmoid(vf x, float alpha, float beta) {
+RNNK_ACT_INLINE vf rnnk_vhard_sigmoid(vf x, float alpha, float beta) {
   return rnnk_vclamp(vf_fma(vf_set1(alpha), x, vf_set1(beta)), vf_set1(0.0f), vf_set1(1.0f));
 }
 
 /* Activation by kind (RNNK_K_*); the switch is per call, outside lane loops. */
-static inline vf rnnk_vact(vf x, int kind, float alpha, float beta) {
+RNNK_ACT_INLINE vf rnnk_vact(vf x, int kind, float alpha, float beta) {
   switch (kind) {
   case RNNK_K_TANH: return rnnk_vtanh(x);
   case RNNK_K_SIGMOID: return rnnk_vsigmoid(x);

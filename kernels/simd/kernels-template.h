@@ -115,15 +115,29 @@ void RNNK_NAME(act)(size_t n, const float *x, float *y, const rnnk_act_param *a,
 
 /* ---------------------------------------------------------------- steps */
 
-/* acc[r][v] += sum_{k in [k0, k1)} W[k][v] * hin[r][k] for NB rows and GV vectors. */
-RNNK_INLINE void chain(size_t NB, size_t GV, const rnnk_step_args *a, const float *Wp, size_t n0, size_t k0,
-                       size_t k1, vf acc[][MAXV]) {
-  const size_t pw = GV * VW;
+/* A register tile covers the units of one panel or a slice of them: UT
+ * vectors per gate starting at vector u0 of the panel's UV (UT = UV, u0 = 0
+ * for the whole panel). Tile vector g*UT + t holds gate g of panel vector
+ * u0 + t, which lives at offset (g*UV + u0 + t) * VW of a k-row. Slicing
+ * keeps tall tiles (many rows) on wide panels; every output is still one
+ * k-chain, so the bits do not change. */
+typedef struct tile_cols {
+  size_t UV, UT, u0;
+} tile_cols;
+
+/* Offset of tile vector g*UT + t inside a [G][UV] block of vectors. */
+#define TV(tc, g, t) (((g) * (tc).UV + (tc).u0 + (t)) * VW)
+
+/* acc[r][g*UT + t] += sum_{k in [k0, k1)} W[k][TV(g, t)] * hin[r][k] for NB rows. */
+RNNK_INLINE void chain(size_t NB, size_t G, tile_cols tc, const rnnk_step_args *a, const float *Wp, size_t n0,
+                       size_t k0, size_t k1, vf acc[][MAXV]) {
+  const size_t pw = G * tc.UV * VW, GV = G * tc.UT;
   const float *h = a->hin + n0 * a->ld_hin;
   for (size_t k = k0; k < k1; k++) {
     const float *w = Wp + k * pw;
     vf wv[MAXV];
-    for (size_t v = 0; v < GV; v++) wv[v] = vf_load(w + v * VW);
+    for (size_t g = 0; g < G; g++)
+      for (size_t t = 0; t < tc.UT; t++) wv[g * tc.UT + t] = vf_load(w + TV(tc, g, t));
     for (size_t r = 0; r < NB; r++) {
       const vf x = vf_set1(h[r * a->ld_hin + k]);
       for (size_t v = 0; v < GV; v++) acc[r][v] = vf_fma(wv[v], x, acc[r][v]);
@@ -132,28 +146,34 @@ RNNK_INLINE void chain(size_t NB, size_t GV, const rnnk_step_args *a, const floa
 }
 
 /* Each cell has an init (where its chains start: the input projection, or
- * b_Rn for GRU's n) and a finish (the cell update on the finished chains). */
+ * b_Rn for GRU's n) and a finish (the cell update on the finished chains).
+ * Unit vector t of the tile is unit j = p*U + (u0 + t)*VW of the layer. */
 
-/* acc[r][0..nv) = the nv vectors of pre-activations at offset off of row n0 + r. */
-RNNK_INLINE void load_pre(size_t NB, size_t nv, const rnnk_step_args *a, size_t off, size_t n0, vf acc[][MAXV]) {
+/* acc[r][g*UT + t] = pre-activations of gates [0, ng) at panel offset off, row n0 + r. */
+RNNK_INLINE void load_pre(size_t NB, size_t ng, tile_cols tc, const rnnk_step_args *a, size_t off, size_t n0,
+                          vf acc[][MAXV]) {
   for (size_t r = 0; r < NB; r++)
-    for (size_t v = 0; v < nv; v++) acc[r][v] = vf_load(a->pre + (n0 + r) * a->ld_pre + off + v * VW);
+    for (size_t g = 0; g < ng; g++)
+      for (size_t t = 0; t < tc.UT; t++)
+        acc[r][g * tc.UT + t] = vf_load(a->pre + (n0 + r) * a->ld_pre + off + TV(tc, g, t));
 }
 
-RNNK_INLINE void lstm_init(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
-  load_pre(NB, 4 * UV, a, p * 4 * UV * VW, n0, acc);
+RNNK_INLINE size_t unit_of(tile_cols tc, size_t p, size_t t) { return p * tc.UV * VW + (tc.u0 + t) * VW; }
+
+RNNK_INLINE void lstm_init(size_t NB, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
+  load_pre(NB, 4, tc, a, p * 4 * tc.UV * VW, n0, acc);
 }
 
-RNNK_INLINE void lstm_finish(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
-  const size_t U = UV * VW;
+RNNK_INLINE void lstm_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
+  const size_t U = tc.UV * VW, UT = tc.UT;
   const rnnk_cell_param *cp = a->cp;
   for (size_t r = 0; r < NB; r++) {
-    for (size_t u = 0; u < UV; u++) {
-      const size_t j = p * U + u * VW;
+    for (size_t u = 0; u < UT; u++) {
+      const size_t j = unit_of(tc, p, u);
       float *c = a->c + (n0 + r) * a->ld_c + j;
-      vf ai = acc[r][0 * UV + u], af = acc[r][1 * UV + u], ag = acc[r][2 * UV + u], ao = acc[r][3 * UV + u];
+      vf ai = acc[r][0 * UT + u], af = acc[r][1 * UT + u], ag = acc[r][2 * UT + u], ao = acc[r][3 * UT + u];
       const vf c_prev = vf_load(c);
-      const float *pp = a->peep ? a->peep + p * 3 * U + u * VW : NULL;
+      const float *pp = a->peep ? a->peep + p * 3 * U + (tc.u0 + u) * VW : NULL;
       if (pp) {
         ai = vf_fma(vf_load(pp), c_prev, ai);
         af = vf_fma(vf_load(pp + U), c_prev, af);
@@ -170,41 +190,41 @@ RNNK_INLINE void lstm_finish(size_t NB, size_t UV, const rnnk_step_args *a, size
   }
 }
 
-RNNK_INLINE void gru_init(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
-  const size_t U = UV * VW;
-  load_pre(NB, 2 * UV, a, p * 3 * U, n0, acc); /* r, z */
-  for (size_t r = 0; r < NB; r++)                /* n: R_n h + b_Rn, kept apart for r * (...) */
-    for (size_t u = 0; u < UV; u++) acc[r][2 * UV + u] = vf_load(a->bias + p * U + u * VW);
+RNNK_INLINE void gru_init(size_t NB, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
+  load_pre(NB, 2, tc, a, p * 3 * tc.UV * VW, n0, acc); /* r, z */
+  for (size_t r = 0; r < NB; r++)                      /* n: R_n h + b_Rn, kept apart for r * (...) */
+    for (size_t u = 0; u < tc.UT; u++) acc[r][2 * tc.UT + u] = vf_load(a->bias + unit_of(tc, p, u));
 }
 
-RNNK_INLINE void gru_finish(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
-  const size_t U = UV * VW;
+RNNK_INLINE void gru_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
+  const size_t UT = tc.UT;
   const rnnk_cell_param *cp = a->cp;
   for (size_t r = 0; r < NB; r++) {
-    const float *pre = a->pre + (n0 + r) * a->ld_pre + p * 3 * U;
-    for (size_t u = 0; u < UV; u++) {
-      const size_t j = p * U + u * VW;
+    const float *pre = a->pre + (n0 + r) * a->ld_pre + p * 3 * tc.UV * VW;
+    for (size_t u = 0; u < UT; u++) {
+      const size_t j = unit_of(tc, p, u);
       const vf rg = act_v(acc[r][u], &cp->f, cp->clip);
-      const vf z = act_v(acc[r][UV + u], &cp->f, cp->clip);
-      const vf nn = act_v(vf_fma(rg, acc[r][2 * UV + u], vf_load(pre + 2 * U + u * VW)), &cp->g, cp->clip);
+      const vf z = act_v(acc[r][UT + u], &cp->f, cp->clip);
+      const vf nn = act_v(vf_fma(rg, acc[r][2 * UT + u], vf_load(pre + TV(tc, 2, u))), &cp->g, cp->clip);
       const vf hp = vf_load(a->hprev + (n0 + r) * a->ld_hprev + j);
       vf_store(a->out + (n0 + r) * a->ld_out + j, vf_fma(z, vf_sub(hp, nn), nn));
     }
   }
 }
 
-RNNK_INLINE void gru_rz_init(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
-  load_pre(NB, 2 * UV, a, p * 3 * UV * VW, n0, acc);
+RNNK_INLINE void gru_rz_init(size_t NB, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
+  load_pre(NB, 2, tc, a, p * 3 * tc.UV * VW, n0, acc);
 }
 
-RNNK_INLINE void gru_rz_finish(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
-  const size_t U = UV * VW;
+RNNK_INLINE void gru_rz_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0,
+                               vf acc[][MAXV]) {
+  const size_t UT = tc.UT;
   const rnnk_cell_param *cp = a->cp;
   for (size_t r = 0; r < NB; r++) {
-    for (size_t u = 0; u < UV; u++) {
-      const size_t j = p * U + u * VW;
+    for (size_t u = 0; u < UT; u++) {
+      const size_t j = unit_of(tc, p, u);
       const vf rg = act_v(acc[r][u], &cp->f, cp->clip);
-      const vf z = act_v(acc[r][UV + u], &cp->f, cp->clip);
+      const vf z = act_v(acc[r][UT + u], &cp->f, cp->clip);
       const vf hp = vf_load(a->hprev + (n0 + r) * a->ld_hprev + j);
       vf_store(a->out + (n0 + r) * a->ld_out + j, vf_mul(rg, hp));
       vf_store(a->out2 + (n0 + r) * a->ld_out + j, z);
@@ -212,21 +232,20 @@ RNNK_INLINE void gru_rz_finish(size_t NB, size_t UV, const rnnk_step_args *a, si
   }
 }
 
-RNNK_INLINE void gru_n_init(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
+RNNK_INLINE void gru_n_init(size_t NB, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
   (void)n0;
-  const size_t U = UV * VW;
   for (size_t r = 0; r < NB; r++)
-    for (size_t v = 0; v < UV; v++) acc[r][v] = vf_load(a->bias + p * U + v * VW);
+    for (size_t u = 0; u < tc.UT; u++) acc[r][u] = vf_load(a->bias + unit_of(tc, p, u));
 }
 
-RNNK_INLINE void gru_n_finish(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
-  const size_t U = UV * VW;
+RNNK_INLINE void gru_n_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0,
+                              vf acc[][MAXV]) {
   const rnnk_cell_param *cp = a->cp;
   for (size_t r = 0; r < NB; r++) {
-    const float *pre = a->pre + (n0 + r) * a->ld_pre + p * 3 * U;
-    for (size_t u = 0; u < UV; u++) {
-      const size_t j = p * U + u * VW;
-      const vf nn = act_v(vf_add(vf_load(pre + 2 * U + u * VW), acc[r][u]), &cp->g, cp->clip);
+    const float *pre = a->pre + (n0 + r) * a->ld_pre + p * 3 * tc.UV * VW;
+    for (size_t u = 0; u < tc.UT; u++) {
+      const size_t j = unit_of(tc, p, u);
+      const vf nn = act_v(vf_add(vf_load(pre + TV(tc, 2, u)), acc[r][u]), &cp->g, cp->clip);
       const vf z = vf_load(a->out2 + (n0 + r) * a->ld_out + j);
       const vf hp = vf_load(a->hprev + (n0 + r) * a->ld_hprev + j);
       vf_store(a->out + (n0 + r) * a->ld_out + j, vf_fma(z, vf_sub(hp, nn), nn));
@@ -234,16 +253,16 @@ RNNK_INLINE void gru_n_finish(size_t NB, size_t UV, const rnnk_step_args *a, siz
   }
 }
 
-RNNK_INLINE void elman_init(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
-  load_pre(NB, UV, a, p * UV * VW, n0, acc);
+RNNK_INLINE void elman_init(size_t NB, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
+  load_pre(NB, 1, tc, a, p * tc.UV * VW, n0, acc);
 }
 
-RNNK_INLINE void elman_finish(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
-  const size_t U = UV * VW;
+RNNK_INLINE void elman_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0,
+                              vf acc[][MAXV]) {
   const rnnk_cell_param *cp = a->cp;
   for (size_t r = 0; r < NB; r++)
-    for (size_t u = 0; u < UV; u++)
-      vf_store(a->out + (n0 + r) * a->ld_out + p * U + u * VW, act_v(acc[r][u], &cp->g, cp->clip));
+    for (size_t u = 0; u < tc.UT; u++)
+      vf_store(a->out + (n0 + r) * a->ld_out + unit_of(tc, p, u), act_v(acc[r][u], &cp->g, cp->clip));
 }
 
 /* Rows per register tile: NB*GV accumulators + GV weights + 1 broadcast
@@ -252,69 +271,83 @@ RNNK_INLINE void elman_finish(size_t NB, size_t UV, const rnnk_step_args *a, siz
 #define NB_RAW(GV) ((RNNK_VREGS - (GV)-1) / (GV))
 #define NB_FOR(GV) (NB_RAW(GV) < 1 ? 1 : NB_RAW(GV) > 8 ? 8 : NB_RAW(GV))
 
+/* Vectors per gate in a tile of a panel of UV when the rows do not fit one
+ * tile of the whole panel: slices of at most 4 vectors in all (LSTM: one
+ * vector per gate), so a zmm tile holds 6 rows instead of 2. */
+#define UT_SLICE(G, UV) ((G) * (UV) <= 4 ? (UV) : (G) >= 4 ? 1 : 4 / (G))
+
 /* With more rows than one register tile holds, every row block would
- * stream the panel's weights again. Then k runs in chunks of KC (the
- * panel's chunk stays in L1 while all row blocks pass over it), and the
+ * stream the slice's weights again. Then k runs in chunks of KC (the
+ * slice's chunk stays in L1 while all row blocks pass over it), and the
  * unfinished chains wait in a stack tile of up to TILE_ROWS rows between
- * chunks: each chain still runs over k in increasing order. */
+ * chunks: each chain still runs over k in increasing order. Slices touch
+ * disjoint cache lines of a k-row, so slicing reads no weight twice. */
 #define TILE_ROWS 32
 #define KC_FOR(PW) ((size_t)(24 * 1024 / 4) / (PW))
 
-/* One register tile: NB rows, chains over [k0, k1); started by init when
- * k0 = 0 (else from the tile), finished by the cell update when k1 = K
- * (else parked in the tile). */
+/* One register tile: NB rows, slice tc, chains over [k0, k1); started by
+ * init when k0 = 0 (else from the stack tile), finished by the cell update
+ * when k1 = K (else parked in the stack tile). */
 #define DEFINE_STEP(op, G)                                                                              \
-  RNNK_INLINE void op##_block(size_t NB, size_t UV, const rnnk_step_args *a, size_t p, size_t n0,      \
+  RNNK_INLINE void op##_block(size_t NB, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0,   \
                               size_t k0, size_t k1, float *tile) {                                     \
-    const size_t GV = (G) * UV;                                                                         \
+    const size_t GV = (G) * tc.UT;                                                                      \
     vf acc[8][MAXV];                                                                                    \
-    if (k0 == 0) op##_init(NB, UV, a, p, n0, acc);                                                      \
+    if (k0 == 0) op##_init(NB, tc, a, p, n0, acc);                                                      \
     else                                                                                                \
       for (size_t r = 0; r < NB; r++)                                                                   \
         for (size_t v = 0; v < GV; v++) acc[r][v] = vf_load(tile + r * MAXV * VW + v * VW);             \
-    chain(NB, GV, a, a->W + p * a->K * GV * VW, n0, k0, k1, acc);                                      \
-    if (k1 == a->K) op##_finish(NB, UV, a, p, n0, acc);                                                 \
+    chain(NB, (G), tc, a, a->W + p * a->K * (G) * tc.UV * VW, n0, k0, k1, acc);                        \
+    if (k1 == a->K) op##_finish(NB, tc, a, p, n0, acc);                                                 \
     else                                                                                                \
       for (size_t r = 0; r < NB; r++)                                                                   \
         for (size_t v = 0; v < GV; v++) vf_store(tile + r * MAXV * VW + v * VW, acc[r][v]);             \
   }                                                                                                     \
-  RNNK_INLINE void op##_tile(size_t nb, size_t UV, const rnnk_step_args *a, size_t p, size_t n0,       \
+  RNNK_INLINE void op##_tile(size_t nb, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0,    \
                              size_t k0, size_t k1, float *tile) {                                      \
     switch (nb) {                                                                                       \
-    case 8: op##_block(8, UV, a, p, n0, k0, k1, tile); break;                                           \
-    case 7: op##_block(7, UV, a, p, n0, k0, k1, tile); break;                                           \
-    case 6: op##_block(6, UV, a, p, n0, k0, k1, tile); break;                                           \
-    case 5: op##_block(5, UV, a, p, n0, k0, k1, tile); break;                                           \
-    case 4: op##_block(4, UV, a, p, n0, k0, k1, tile); break;                                           \
-    case 3: op##_block(3, UV, a, p, n0, k0, k1, tile); break;                                           \
-    case 2: op##_block(2, UV, a, p, n0, k0, k1, tile); break;                                           \
-    default: op##_block(1, UV, a, p, n0, k0, k1, tile); break;                                          \
+    case 8: op##_block(8, tc, a, p, n0, k0, k1, tile); break;                                           \
+    case 7: op##_block(7, tc, a, p, n0, k0, k1, tile); break;                                           \
+    case 6: op##_block(6, tc, a, p, n0, k0, k1, tile); break;                                           \
+    case 5: op##_block(5, tc, a, p, n0, k0, k1, tile); break;                                           \
+    case 4: op##_block(4, tc, a, p, n0, k0, k1, tile); break;                                           \
+    case 3: op##_block(3, tc, a, p, n0, k0, k1, tile); break;                                           \
+    case 2: op##_block(2, tc, a, p, n0, k0, k1, tile); break;                                           \
+    default: op##_block(1, tc, a, p, n0, k0, k1, tile); break;                                          \
     }                                                                                                   \
   }                                                                                                     \
-  RNNK_INLINE void op##_rows(size_t UV, const rnnk_step_args *a, size_t p) {                           \
-    const size_t nbmax = NB_FOR((G) * UV), K = a->K, kc = KC_FOR((G) * UV * VW);                        \
+  /* All rows of panel p, slice by slice (UT vectors per gate each). */                                \
+  RNNK_INLINE void op##_rows(size_t UV, size_t UT, const rnnk_step_args *a, size_t p) {                \
+    const size_t nbmax = NB_FOR((G) * UT), K = a->K, kc = KC_FOR((G) * UT * VW);                        \
     _Alignas(64) float tile[TILE_ROWS * MAXV * RNNK_VW];                                                \
-    if (a->N <= nbmax || K <= kc) {                                                                     \
-      for (size_t n0 = 0; n0 < a->N; n0 += nbmax)                                                       \
-        op##_tile(a->N - n0 < nbmax ? a->N - n0 : nbmax, UV, a, p, n0, 0, K, tile);                     \
-      return;                                                                                           \
-    }                                                                                                   \
-    const size_t rows = TILE_ROWS / nbmax * nbmax;                                                      \
-    for (size_t s0 = 0; s0 < a->N; s0 += rows) {                                                        \
-      const size_t s1 = a->N - s0 < rows ? a->N : s0 + rows;                                            \
-      for (size_t k0 = 0; k0 < K; k0 += kc)                                                             \
-        for (size_t n0 = s0; n0 < s1; n0 += nbmax)                                                      \
-          op##_tile(s1 - n0 < nbmax ? s1 - n0 : nbmax, UV, a, p, n0, k0, K - k0 < kc ? K : k0 + kc,     \
-                    tile + (n0 - s0) * MAXV * VW);                                                      \
+    for (size_t u0 = 0; u0 < UV; u0 += UT) {                                                            \
+      const tile_cols tc = {UV, UT, u0};                                                                \
+      if (a->N <= nbmax || K <= kc) {                                                                   \
+        for (size_t n0 = 0; n0 < a->N; n0 += nbmax)                                                     \
+          op##_tile(a->N - n0 < nbmax ? a->N - n0 : nbmax, tc, a, p, n0, 0, K, tile);                  \
+        continue;                                                                                       \
+      }                                                                                                 \
+      const size_t rows = TILE_ROWS / nbmax * nbmax;                                                    \
+      for (size_t s0 = 0; s0 < a->N; s0 += rows) {                                                      \
+        const size_t s1 = a->N - s0 < rows ? a->N : s0 + rows;                                          \
+        for (size_t k0 = 0; k0 < K; k0 += kc)                                                           \
+          for (size_t n0 = s0; n0 < s1; n0 += nbmax)                                                    \
+            op##_tile(s1 - n0 < nbmax ? s1 - n0 : nbmax, tc, a, p, n0, k0, K - k0 < kc ? K : k0 + kc,   \
+                      tile + (n0 - s0) * MAXV * VW);                                                    \
+      }                                                                                                 \
     }                                                                                                   \
   }                                                                                                     \
   void RNNK_NAME(op)(const rnnk_step_args *a) {                                                         \
     const size_t uv = a->U / VW;                                                                        \
     for (size_t i = a->p0; i < a->p1; i++) {                                                            \
       const size_t p = a->backward ? a->p1 - 1 - (i - a->p0) : i;                                       \
-      if ((G) <= 2 && uv == 4) op##_rows((G) <= 2 ? 4 : 1, a, p);                                       \
-      else if (uv == 2) op##_rows(2, a, p);                                                             \
-      else op##_rows(1, a, p);                                                                          \
+      if ((G) <= 2 && uv == 4) {                                                                        \
+        if (a->N <= NB_FOR((G) * 4)) op##_rows(4, 4, a, p);                                             \
+        else op##_rows(4, UT_SLICE(G, 4), a, p);                                                        \
+      } else if (uv == 2) {                                                                             \
+        if (a->N <= NB_FOR((G) * 2)) op##_rows(2, 2, a, p);                                             \
+        else op##_rows(2, UT_SLICE(G, 2), a, p);                                                        \
+      } else op##_rows(1, 1, a, p);                                                                     \
     }                                                                                                   \
   }
 
