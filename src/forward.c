@@ -29,6 +29,7 @@ typedef struct fwd_ctx {
   const rnnk_rnn *rnn;
   const rnnk_fwd_io *io;
   rnnk_pool *pool;
+  const rnnk_replicas *rep; /* per-node weight copies of the pool's nodes, or NULL */
   int T, N, Tc;
   const int *perm, *len; /* len[] in permuted order, decreasing */
   /* scratch */
@@ -59,7 +60,8 @@ static void run_direction(const fwd_ctx *f, int tid, int nth, int l, int d, cons
                           out_target out, size_t col, bool accumulate) {
   const rnnk_rnn *rnn = f->rnn;
   const rnnk_ukernels *uk = rnn->uk;
-  const rnnk_layer *ly = &rnn->layers[l * rnn->D + d];
+  /* weights from this thread's NUMA node copy, where there are copies */
+  const rnnk_layer *ly = &rnnk_replicas_layers(f->rep, rnn, rnnk_pool_node_of(f->pool, tid))[l * rnn->D + d];
   const rnnk_config *c = &rnn->cfg;
   const size_t N = (size_t)f->N, G = (size_t)rnn->G, Hp = (size_t)rnn->Hp, U = (size_t)rnn->tiles.unit;
   const size_t Sp = (size_t)rnn->Sp, S = (size_t)rnn->S, K = (size_t)ly->K, H = (size_t)rnn->H;
@@ -328,7 +330,10 @@ rnnk_status rnnk_forward_rows(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_p
                .perm = perm, .len = len, .xin = xin, .ybuf = {parts_p[1], parts_p[2]}, .pre = parts_p[3],
                .h = {parts_p[4], parts_p[5]}, .c = parts_p[6], .tmp = parts_p[7], .zbuf = parts_p[8]};
   if (split_pool) {
+    rnnk_replicas *rep = rnnk_replicas_acquire(rnn, split_pool);
+    f.rep = rep;
     rnnk_pool_run(split_pool, run_all, &f, c->flush_to_zero);
+    rnnk_replicas_release(rnn, rep);
   } else {
     rnnk_fpmode mode = rnnk_fpmode_enter(c->flush_to_zero);
     run_all(&f, 0, 1);

@@ -1,7 +1,9 @@
 /* Many independent sequences over a pool: each worker takes whole sequences,
  * longest first (dynamic, through one atomic counter), with its own scratch
  * allocated once for the longest sequence. Each sequence runs through the
- * same driver as rnnk_rnn_forward with N = 1, so the bits are the same. */
+ * same driver as rnnk_rnn_forward with N = 1, so the bits are the same.
+ * Workers read the weights shared, or, when the pool spans several NUMA
+ * nodes, their own node's copy (src/replicas.c). */
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -10,6 +12,8 @@
 
 typedef struct many_ctx {
   const rnnk_rnn *rnn;
+  rnnk_pool *pool;
+  const rnnk_replicas *rep; /* per-node weight copies or NULL */
   rnnk_sequence *seqs;
   int *order; /* sequence indices, longest first */
   int count;
@@ -27,15 +31,18 @@ static void run_one(const rnnk_rnn *rnn, rnnk_sequence *sq, float *scratch) {
 }
 
 static void worker(void *vctx, int tid, int nth) {
-  (void)tid, (void)nth;
+  (void)nth;
   many_ctx *m = vctx;
+  /* the network as this worker sees it: weights from its node's copy */
+  rnnk_rnn view = *m->rnn;
+  view.layers = rnnk_replicas_layers(m->rep, m->rnn, rnnk_pool_node_of(m->pool, tid));
   float *scratch = rnnk_falloc(m->scratch_floats);
   if (!scratch) atomic_fetch_add(&m->failed, 1);
   for (;;) {
     const int i = atomic_fetch_add(&m->next, 1);
     if (i >= m->count) break;
     rnnk_sequence *sq = &m->seqs[m->order[i]];
-    if (scratch) run_one(m->rnn, sq, scratch);
+    if (scratch) run_one(&view, sq, scratch);
     else sq->status = RNNK_ENOMEM; /* this worker's share fails; others go on */
   }
   rnnk_free(scratch);
@@ -70,7 +77,7 @@ RNNK_API rnnk_status rnnk_rnn_forward_many(const rnnk_rnn *rnn, rnnk_pool *pool,
   if (s) return s;
   if (count == 0) return RNNK_OK;
 
-  many_ctx m = {.rnn = rnn, .seqs = seqs, .count = count};
+  many_ctx m = {.rnn = rnn, .pool = pool, .seqs = seqs, .count = count};
   m.scratch_floats = rnnk_forward_scratch_floats(rnn, Tmax, 1);
   m.order = malloc((size_t)count * sizeof(int));
   len_index *li = malloc((size_t)count * sizeof *li);
@@ -85,7 +92,10 @@ RNNK_API rnnk_status rnnk_rnn_forward_many(const rnnk_rnn *rnn, rnnk_pool *pool,
   free(li);
   atomic_init(&m.next, 0);
   atomic_init(&m.failed, 0);
+  rnnk_replicas *rep = rnnk_replicas_acquire(rnn, pool);
+  m.rep = rep;
   rnnk_pool_run(pool, worker, &m, c->flush_to_zero);
+  rnnk_replicas_release(rnn, rep);
   free(m.order);
   for (int i = 0; i < count; i++)
     if (seqs[i].status != RNNK_OK)

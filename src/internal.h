@@ -76,7 +76,32 @@ struct rnnk_rnn {
   rnnk_layer *layers; /* [L][D] */
   rnnk_pool *pool;
   _Atomic(float *) *scratch_slot; /* one cached forward scratch block (see forward.c) */
+  unsigned weights_gen;            /* bumped by every set_weights */
+  _Atomic(struct rnnk_replicas *) *replica_slot; /* cached per-node weight copies (replicas.c) */
 };
+
+/* Per-NUMA-node copies of the packed weights (src/replicas.c). acquire
+ * returns the set for pool's nodes (built and placed if the cached one is
+ * missing or stale), or NULL when the pool spans one node or memory is
+ * short (then every worker reads rnn->layers); release puts it back in the
+ * cache. layers() gives node m's layer array (rnn->layers for r == NULL).
+ * cached() is for tests: the node count of the cached set, 0 if none. */
+typedef struct rnnk_replicas rnnk_replicas;
+rnnk_replicas *rnnk_replicas_acquire(const rnnk_rnn *rnn, rnnk_pool *pool);
+void rnnk_replicas_release(const rnnk_rnn *rnn, rnnk_replicas *r);
+void rnnk_replicas_free(rnnk_replicas *r);
+rnnk_layer *rnnk_replicas_layers(const rnnk_replicas *r, const rnnk_rnn *rnn, int node);
+int rnnk_replicas_cached(const rnnk_rnn *rnn);
+
+/* The packed arrays of a layer: where each pointer lives in *ly and its
+ * length in floats (0: the layer has no such array). False if a length
+ * overflows size_t. Shared by allocation and the per-node copies. */
+enum { RNNK_LAYER_PARTS = 8 };
+typedef struct rnnk_layer_part {
+  float **p;
+  size_t n;
+} rnnk_layer_part;
+bool rnnk_layer_parts(const rnnk_rnn *rnn, rnnk_layer *ly, int K, rnnk_layer_part part[RNNK_LAYER_PARTS]);
 
 /* Create with given tiles (NULL = defaults and tune cache); the tuner's hook. */
 rnnk_status rnnk_rnn_create_tiled(const rnnk_config *cfg, const rnnk_tiles *tiles, rnnk_rnn **out);

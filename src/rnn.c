@@ -47,29 +47,46 @@ RNNK_API void rnnk_rnn_destroy(rnnk_rnn *rnn) {
   free(rnn->layers);
   if (rnn->scratch_slot) rnnk_free(atomic_load(rnn->scratch_slot));
   free(rnn->scratch_slot);
+  if (rnn->replica_slot) rnnk_replicas_free(atomic_load(rnn->replica_slot));
+  free(rnn->replica_slot);
   free(rnn);
 }
 
-/* Allocate the zeroed packed buffers of one layer; sizes checked for overflow. */
-static rnnk_status alloc_layer(const rnnk_rnn *rnn, rnnk_layer *ly, int K) {
+bool rnnk_layer_parts(const rnnk_rnn *rnn, rnnk_layer *ly, int K, rnnk_layer_part part[RNNK_LAYER_PARTS]) {
   const size_t G = (size_t)rnn->G, Hp = (size_t)rnn->Hp, H = (size_t)rnn->H;
-  size_t n_ih, n_hh, n_out = 0, t;
+  size_t n_ih, n_hh, n_out = 0;
   if (!rnnk_mul_ok(G * Hp, (size_t)K, &n_ih) || !rnnk_mul_ok(G * Hp, (size_t)rnn->S, &n_hh) ||
       (rnn->So && !rnnk_mul_ok((size_t)rnn->Sop, H, &n_out)))
-    return rnnk_fail(RNNK_ENOMEM, "weights of %zu x %d floats overflow size_t", G * Hp, K);
+    return false;
+  const bool gru = rnn->cfg.cell == RNNK_GRU, gru0 = gru && !rnn->cfg.linear_before_reset;
+  const rnnk_layer_part p[RNNK_LAYER_PARTS] = {
+      {&ly->w_ih, n_ih},
+      {&ly->b_in, G * Hp},
+      {&ly->w_hh, gru0 ? n_hh / 3 * 2 : n_hh},
+      {&ly->w_hh_n, gru0 ? n_hh / 3 : 0},
+      {&ly->b_rn, gru ? Hp : 0},
+      {&ly->peep, rnn->cfg.peephole ? 3 * Hp : 0},
+      {&ly->w_out, n_out},
+      {&ly->b_out, rnn->So ? (size_t)rnn->Sop : 0},
+  };
+  for (int i = 0; i < RNNK_LAYER_PARTS; i++) part[i] = p[i];
+  return true;
+}
+
+/* Allocate the zeroed packed buffers of one layer. */
+static rnnk_status alloc_layer(const rnnk_rnn *rnn, rnnk_layer *ly, int K) {
+  rnnk_layer_part part[RNNK_LAYER_PARTS];
+  if (!rnnk_layer_parts(rnn, ly, K, part))
+    return rnnk_fail(RNNK_ENOMEM, "weights of %d x %d floats overflow size_t", rnn->G * rnn->Hp, K);
   ly->K = K;
-  ly->w_ih = rnnk_falloc(n_ih);
-  ly->b_in = rnnk_falloc(G * Hp);
-  const bool gru0 = rnn->cfg.cell == RNNK_GRU && !rnn->cfg.linear_before_reset;
-  ly->w_hh = rnnk_falloc(gru0 ? n_hh / 3 * 2 : n_hh);
-  bool ok = ly->w_ih && ly->b_in && ly->w_hh;
-  if (gru0) ok = ok && (ly->w_hh_n = rnnk_falloc(n_hh / 3));
-  if (rnn->cfg.cell == RNNK_GRU) ok = ok && (ly->b_rn = rnnk_falloc(Hp));
-  if (rnn->cfg.peephole) ok = ok && (ly->peep = rnnk_falloc(3 * Hp));
-  if (rnn->So) ok = ok && (ly->w_out = rnnk_falloc(n_out)) && (ly->b_out = rnnk_falloc((size_t)rnn->Sop));
-  if (!ok) return rnnk_fail(RNNK_ENOMEM, "out of memory packing layer weights (%zu floats)", n_ih + n_hh + n_out);
-  t = n_ih + G * Hp + n_hh + n_out + (size_t)rnn->Sop + (ly->b_rn ? Hp : 0) + (ly->peep ? 3 * Hp : 0);
-  ly->bytes = t * sizeof(float);
+  size_t total = 0;
+  for (int i = 0; i < RNNK_LAYER_PARTS; i++) {
+    if (!part[i].n) continue;
+    if (!(*part[i].p = rnnk_falloc(part[i].n)))
+      return rnnk_fail(RNNK_ENOMEM, "out of memory packing layer weights (%zu floats)", part[i].n);
+    total += part[i].n;
+  }
+  ly->bytes = total * sizeof(float);
   return RNNK_OK;
 }
 
@@ -121,9 +138,12 @@ rnnk_status rnnk_rnn_create_tiled(const rnnk_config *cfg, const rnnk_tiles *tile
   rnn->layers = calloc((size_t)nl, sizeof *rnn->layers);
   rnn->scratch_slot = malloc(sizeof *rnn->scratch_slot);
   if (rnn->scratch_slot) atomic_init(rnn->scratch_slot, NULL);
-  if (!rnn->layers || !rnn->scratch_slot) {
+  rnn->replica_slot = malloc(sizeof *rnn->replica_slot);
+  if (rnn->replica_slot) atomic_init(rnn->replica_slot, NULL);
+  if (!rnn->layers || !rnn->scratch_slot || !rnn->replica_slot) {
     free(rnn->layers);
     free(rnn->scratch_slot);
+    free(rnn->replica_slot);
     free(rnn);
     return rnnk_fail(RNNK_ENOMEM, "out of memory");
   }

@@ -132,5 +132,6 @@ RNNK_API rnnk_status rnnk_rnn_set_weights(rnnk_rnn *rnn, int layer, int dir, rnn
     for (int o = 0; o < rnn->Sop; o++) ly->b_out[o] = (w->b_out && o < So) ? w->b_out[o] : 0.0f;
   }
   ly->set = true;
+  rnn->weights_gen++; /* per-node copies of the old weights are stale */
   return RNNK_OK;
 }

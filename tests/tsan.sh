@@ -15,3 +15,5 @@ cc "${flags[@]}" tests/tsan_forward.c "${libs[@]}" -o $b/tsan_forward
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 $b/tsan_pool
 $b/tsan_forward
+# again on a pretend two-node machine: per-node weight copies (src/replicas.c)
+HWLOC_SYNTHETIC="pack:2 numa:1 core:1 pu:1" $b/tsan_forward

@@ -50,6 +50,7 @@ enum {
   BARRIER_SPIN = 4096,           /* pause loops before a barrier yields */
   PARK_SPIN_NS = 100 * 1000,     /* how long an idle thread spins before sleeping */
   PARK_SPIN_NS_OVERSUB = 2000,   /* ... when threads outnumber CPUs */
+  MAX_NODES = 64,                /* NUMA nodes told apart; more share the last id */
 };
 
 typedef struct worker {
@@ -57,6 +58,7 @@ typedef struct worker {
   int tid;
   int core;                      /* logical core planned, -1 if none */
   int pu;                        /* logical PU bound to, -1 if not bound */
+  int node;                      /* dense NUMA node id of the planned PU (0 if unknown) */
   bool started;
   pthread_t th;
   struct rnnk_pool *pool;
@@ -87,6 +89,11 @@ struct rnnk_pool {
   pthread_cond_t cv_work;
   pthread_cond_t cv_done;
   worker *w;                     /* n entries */
+  int nodes;                     /* distinct NUMA nodes of the workers (1 if unknown) */
+#if RNNK_HAVE_HWLOC
+  hwloc_topology_t topo;         /* kept while nodes > 1, for memory binding */
+  int node_logical[MAX_NODES];   /* dense node id -> hwloc NUMA node logical index */
+#endif
 };
 
 /* The pool whose job this thread is part of (workers: always theirs). */
@@ -295,6 +302,43 @@ static bool bind_thread(hwloc_topology_t t, pthread_t th, int pu, bool self) {
   hwloc_bitmap_free(set);
   return rc == 0;
 }
+
+/* NUMA node (logical index) holding logical PU pu, or -1. */
+static int numa_of_pu(hwloc_topology_t t, int pu) {
+  hwloc_obj_t o = pu >= 0 ? hwloc_get_obj_by_type(t, HWLOC_OBJ_PU, (unsigned)pu) : NULL;
+  if (!o || !o->cpuset) return -1;
+  const int nn = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_NUMANODE);
+  for (int i = 0; i < nn; i++) {
+    hwloc_obj_t m = hwloc_get_obj_by_type(t, HWLOC_OBJ_NUMANODE, (unsigned)i);
+    if (m && m->cpuset && hwloc_bitmap_isincluded(o->cpuset, m->cpuset)) return i;
+  }
+  return -1;
+}
+
+/* Dense node ids of the workers' planned PUs (the caller's too), in order
+ * of first appearance, so data can be kept per node. One node when any PU's
+ * node is unknown. */
+static void plan_nodes(rnnk_pool *p, hwloc_topology_t t, const int *plan_pu) {
+  p->nodes = 0;
+  for (int i = 0; i < p->n; i++) {
+    const int m = numa_of_pu(t, plan_pu[i]);
+    if (m < 0) {
+      p->nodes = 0;
+      break;
+    }
+    int id = 0;
+    while (id < p->nodes && p->node_logical[id] != m) id++;
+    if (id == p->nodes) {
+      if (p->nodes == MAX_NODES) id = MAX_NODES - 1;
+      else p->node_logical[p->nodes++] = m;
+    }
+    p->w[i].node = id;
+  }
+  if (p->nodes == 0) {
+    p->nodes = 1;
+    for (int i = 0; i < p->n; i++) p->w[i].node = 0;
+  }
+}
 #endif
 
 /* ------------------------------------------------------------------ */
@@ -361,6 +405,9 @@ static void stop_workers(rnnk_pool *p) {
 }
 
 static void free_pool(rnnk_pool *p) {
+#if RNNK_HAVE_HWLOC
+  if (p->topo) hwloc_topology_destroy(p->topo);
+#endif
   pthread_cond_destroy(&p->cv_done);
   pthread_cond_destroy(&p->cv_work);
   pthread_mutex_destroy(&p->mu);
@@ -478,14 +525,18 @@ RNNK_API rnnk_status rnnk_pool_create(int threads, rnnk_pin pin, rnnk_pool **out
   pthread_sigmask(SIG_SETMASK, &old, NULL);
   if (plan_core) w[0].core = plan_core[0]; /* where the caller would fit; not bound */
   free(plan_core);
-  free(plan_pu);
 #if RNNK_HAVE_HWLOC
-  if (topo) hwloc_topology_destroy(topo);
   p->pinned = pin != RNNK_PIN_NONE && topo != NULL && all_bound;
+  p->nodes = 1;
+  if (p->pinned && plan_pu) plan_nodes(p, topo, plan_pu);
+  if (topo && p->nodes > 1) p->topo = topo; /* for rnnk_pool_bind_area */
+  else if (topo) hwloc_topology_destroy(topo);
 #else
+  p->nodes = 1;
   (void)all_bound;
   p->pinned = false;
 #endif
+  free(plan_pu);
 
   if (err != 0) {
     stop_workers(p);
@@ -585,6 +636,25 @@ int rnnk_pool_cpu_of(const rnnk_pool *pool, int tid) {
   return pool->w[tid].pu;
 }
 
+int rnnk_pool_nodes(const rnnk_pool *pool) { return pool ? pool->nodes : 1; }
+
+int rnnk_pool_node_of(const rnnk_pool *pool, int tid) {
+  if (!pool || tid < 0 || tid >= pool->n) return 0;
+  return pool->w[tid].node;
+}
+
+bool rnnk_pool_bind_area(const rnnk_pool *pool, int node, void *addr, size_t len) {
+#if RNNK_HAVE_HWLOC
+  if (!pool || !pool->topo || node < 0 || node >= pool->nodes || !addr || !len) return false;
+  hwloc_obj_t m = hwloc_get_obj_by_type(pool->topo, HWLOC_OBJ_NUMANODE, (unsigned)pool->node_logical[node]);
+  if (!m || !m->nodeset) return false;
+  return hwloc_set_area_membind(pool->topo, addr, len, m->nodeset, HWLOC_MEMBIND_BIND, HWLOC_MEMBIND_BYNODESET) == 0;
+#else
+  (void)pool, (void)node, (void)addr, (void)len;
+  return false;
+#endif
+}
+
 bool rnnk_pin_current_thread(int logical_core) {
   if (logical_core < 0) return false;
 #if RNNK_HAVE_HWLOC
@@ -671,9 +741,20 @@ int rnnk_pool_topology_report(char *buf, size_t len) {
     sb_printf(&s, "default pool (threads=0, compact): %d threads\n", n);
     for (int i = 0; i < n; i++) {
       hwloc_obj_t o = pu[i] >= 0 ? hwloc_get_obj_by_type(t, HWLOC_OBJ_PU, (unsigned)pu[i]) : NULL;
-      sb_printf(&s, "  worker %d -> core L#%d, PU L#%d (P#%d)%s\n", i, core[i], pu[i],
-                o ? (int)o->os_index : -1, i == 0 ? " [caller, not pinned]" : "");
+      sb_printf(&s, "  worker %d -> core L#%d, PU L#%d (P#%d), NUMA node L#%d%s\n", i, core[i], pu[i],
+                o ? (int)o->os_index : -1, numa_of_pu(t, pu[i]), i == 0 ? " [caller, not pinned]" : "");
     }
+    int nodes = 0;
+    for (int m = 0; m < hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_NUMANODE); m++)
+      for (int i = 0; i < n; i++)
+        if (numa_of_pu(t, pu[i]) == m) {
+          nodes++;
+          break;
+        }
+    if (nodes > 1)
+      sb_printf(&s, "weights: one copy per NUMA node (%d) for pools that span them\n", nodes);
+    else
+      sb_printf(&s, "weights: one shared copy (the pool spans one NUMA node)\n");
   } else {
     sb_printf(&s, "default pool: placement unavailable\n");
   }

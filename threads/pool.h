@@ -29,6 +29,18 @@ void rnnk_pool_barrier(rnnk_pool *pool, int tid);
  * the caller is never pinned -- or a bad tid). */
 int rnnk_pool_cpu_of(const rnnk_pool *pool, int tid);
 
+/* NUMA nodes the pool's workers sit on (1 when unpinned or unknown), and
+ * worker tid's node as a dense id in [0, nodes). The caller (tid 0) counts
+ * on the node of the core it was planned for. */
+int rnnk_pool_nodes(const rnnk_pool *pool);
+int rnnk_pool_node_of(const rnnk_pool *pool, int tid);
+
+/* Ask the OS to place the pages of [addr, addr+len) (page-aligned, not yet
+ * touched) on the pool's node @p node. False when it cannot (no hwloc, no
+ * NUMA support, a node the OS lacks): the pages then land where they are
+ * first touched. */
+bool rnnk_pool_bind_area(const rnnk_pool *pool, int node, void *addr, size_t len);
+
 /* Pin the calling thread to logical core @p logical_core of the cores its
  * current binding allows (to that core's first PU). False on any failure,
  * never crashes. Note: pools see the CPUs of the thread that creates them,
