@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "src/internal.h"
 
@@ -49,10 +50,22 @@ bool rnnk_mul_ok(size_t a, size_t b, size_t *out) {
   return true;
 }
 
+void *rnnk_alloc_pages(size_t bytes) {
+  enum { HUGE_PAGE = 2u << 20 };
+  if (bytes < HUGE_PAGE) return aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+  if (bytes > SIZE_MAX - HUGE_PAGE) return NULL;
+  const size_t len = (bytes + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+  void *p = aligned_alloc(HUGE_PAGE, len);
+#ifdef MADV_HUGEPAGE
+  if (p) madvise(p, len, MADV_HUGEPAGE); /* advice only: failure leaves 4 KiB pages */
+#endif
+  return p;
+}
+
 float *rnnk_falloc_uninit(size_t n) {
   size_t bytes;
-  if (!rnnk_mul_ok(n ? n : 1, sizeof(float), &bytes) || bytes > SIZE_MAX - 64) return NULL;
-  return aligned_alloc(64, (bytes + 63) & ~(size_t)63);
+  if (!rnnk_mul_ok(n ? n : 1, sizeof(float), &bytes)) return NULL;
+  return rnnk_alloc_pages(bytes);
 }
 
 float *rnnk_falloc(size_t n) {

@@ -22,6 +22,10 @@ rnnk_status rnnk_fail(rnnk_status s, const char *fmt, ...) __attribute__((format
 float *rnnk_falloc(size_t n);
 /* The same, not zeroed: scratch that is always written before it is read. */
 float *rnnk_falloc_uninit(size_t n);
+/* bytes of memory, 64-byte aligned; from 2 MiB on, 2 MiB aligned and
+ * advised to use transparent huge pages (a 16 MiB W_hh streamed every step
+ * would otherwise miss the TLB on every 4 KiB page). Free with rnnk_free. */
+void *rnnk_alloc_pages(size_t bytes);
 void rnnk_free(void *p);
 /* a*b with overflow check; false on overflow. */
 bool rnnk_mul_ok(size_t a, size_t b, size_t *out);

@@ -24,14 +24,14 @@ struct rnnk_replicas {
   size_t block_bytes;
 };
 
-enum { PAGE = 4096 };
+enum { PAGE = 4096, HUGE = 2 << 20 };
 
 static size_t floats_up(size_t n) { return (n + 15) & ~(size_t)15; } /* 64-byte steps */
 
 void rnnk_replicas_free(rnnk_replicas *r) {
   if (!r) return;
   if (r->block)
-    for (int i = 0; i < r->nodes; i++) free(r->block[i]);
+    for (int i = 0; i < r->nodes; i++) rnnk_free(r->block[i]);
   free(r->block);
   free(r->layers);
   free(r);
@@ -65,9 +65,10 @@ static rnnk_replicas *alloc_set(const rnnk_rnn *rnn, int nodes) {
     return NULL;
   }
   for (int m = 0; m < nodes; m++) {
-    /* aligned_alloc of whole pages: large blocks come straight from mmap and
-     * stay untouched until their node's worker writes them */
-    if (!(r->block[m] = aligned_alloc(PAGE, r->block_bytes))) {
+    /* whole pages (huge ones from 2 MiB on), untouched until their node's
+     * worker binds and writes them */
+    r->block[m] = r->block_bytes >= HUGE ? rnnk_alloc_pages(r->block_bytes) : aligned_alloc(PAGE, r->block_bytes);
+    if (!r->block[m]) {
       rnnk_replicas_free(r);
       return NULL;
     }
