@@ -246,7 +246,14 @@ static bool scratch_parts(const rnnk_rnn *rnn, size_t T, size_t N, int time_chun
     if (w > Wmax) Wmax = w;
   }
   size_t Tc = time_chunk > 0 ? (size_t)time_chunk : (size_t)rnn->tiles.time_chunk;
-  if (Tc == 0) Tc = (size_t)(256 * 1024) / (N * G * Hp); /* ~1 MiB of pre-activations */
+  if (Tc == 0) {
+    /* ~1 MiB of pre-activations, but at least 256 rows per GEMM: every
+     * chunk streams all of W_ih, which for large H lives in L3 (LSTM N=8
+     * H=1024: 16 MiB per chunk; 8-step chunks cost 72-79 ms a sequence,
+     * 32-step chunks 71-72) */
+    Tc = (size_t)(256 * 1024) / (N * G * Hp);
+    if (Tc * N < 256) Tc = (256 + N - 1) / N;
+  }
   if (Tc < 1) Tc = 1;
   if (Tc > T) Tc = T;
   size_t n_x, n_y, n_pre, t;
