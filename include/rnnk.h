@@ -245,6 +245,7 @@ rnnk_status rnnk_rnn_set_weights(rnnk_rnn *rnn, int layer, int dir, rnnk_layout 
  * @param y [T][N][D*S_out] (concat) or [T][N][S_out] (forward/reverse/sum);
  *        batch-major with batch_first. May be NULL.
  * @param hT, cT final states, same shapes as h0, c0; may be NULL.
+ * y must not overlap x (x is read while y is written).
  * Reentrant: many threads may call it at once on one network. Scratch
  * memory is allocated per call, except that the network keeps one block
  * (the largest recently used) for the next call to reuse.

@@ -33,7 +33,8 @@ typedef struct fwd_ctx {
   int T, N, Tc;
   const int *perm, *len; /* len[] in permuted order, decreasing */
   /* scratch */
-  float *xin;            /* layer 0 input, [T][N][I], permuted rows */
+  const float *xin;      /* layer 0 input, [T][N][I], permuted rows */
+  bool y_covered;        /* every output element is stored (not accumulated): no zeroing */
   float *ybuf[2];        /* layer outputs [T][N][Wmax] */
   float *pre;            /* [Tc][N][G*Hp] */
   float *h[2], *c, *tmp, *zbuf;
@@ -224,8 +225,10 @@ static void run_all(void *vctx, int tid, int nth) {
       out = (out_target){.p = io->y, .step = io->y_step_stride, .row = io->y_row_stride, .row_map = f->perm};
     } else {
       out = (out_target){.p = f->ybuf[l & 1], .step = N * W, .row = W, .row_map = NULL};
-      if (tid == 0) memset(out.p, 0, T * N * W * sizeof(float));
-      barrier(f, tid, nth);
+      if (!f->y_covered) {
+        if (tid == 0) memset(out.p, 0, T * N * W * sizeof(float));
+        barrier(f, tid, nth);
+      }
     }
     for (int d = 0; d < f->rnn->D; d++)
       run_direction(f, tid, nth, l, d, in, ld_in, out, sum ? 0 : (size_t)d * (size_t)rnn->S, sum);
@@ -321,20 +324,29 @@ rnnk_status rnnk_forward_rows(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_p
   }
   for (size_t n = 0; n < N; n++) len[n] = io->lengths ? io->lengths[perm[n]] : (int)T;
 
-  /* Layer 0 input, permuted to [T][N][I]; outputs start as zeros. */
-  float *xin = parts_p[0];
-  for (size_t tt = 0; tt < T; tt++)
-    for (size_t n = 0; n < N; n++)
-      memcpy(xin + (tt * N + n) * I, io->x + tt * io->x_step_stride + (size_t)perm[n] * io->x_row_stride,
-             I * sizeof(float));
-  if (io->y) {
+  /* Layer 0 input, permuted to [T][N][I] (the caller's x itself when it
+   * already is that); outputs start as zeros unless every row runs every
+   * step and nothing is accumulated, so that each element is stored. */
+  bool identity = true;
+  for (size_t n = 0; n < N; n++) identity = identity && perm[n] == (int)n;
+  const float *xin = io->x;
+  if (!identity || io->x_row_stride != I || io->x_step_stride != N * I) {
+    float *xp = parts_p[0];
+    for (size_t tt = 0; tt < T; tt++)
+      for (size_t n = 0; n < N; n++)
+        memcpy(xp + (tt * N + n) * I, io->x + tt * io->x_step_stride + (size_t)perm[n] * io->x_row_stride,
+               I * sizeof(float));
+    xin = xp;
+  }
+  const bool y_covered = len[N - 1] == (int)T && c->direction != RNNK_BIDIR_SUM;
+  if (io->y && !y_covered) {
     const size_t W = (size_t)rnn->out_width;
     for (size_t tt = 0; tt < T; tt++)
       for (size_t n = 0; n < N; n++) memset(io->y + tt * io->y_step_stride + n * io->y_row_stride, 0, W * sizeof(float));
   }
 
   fwd_ctx f = {.rnn = rnn, .io = io, .pool = split_pool, .T = (int)T, .N = (int)N, .Tc = (int)Tc,
-               .perm = perm, .len = len, .xin = xin, .ybuf = {parts_p[1], parts_p[2]}, .pre = parts_p[3],
+               .perm = perm, .len = len, .xin = xin, .y_covered = y_covered, .ybuf = {parts_p[1], parts_p[2]}, .pre = parts_p[3],
                .h = {parts_p[4], parts_p[5]}, .c = parts_p[6], .tmp = parts_p[7], .zbuf = parts_p[8]};
   if (split_pool) {
     rnnk_replicas *rep = rnnk_replicas_acquire(rnn, split_pool);
