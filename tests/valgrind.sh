@@ -11,3 +11,5 @@ cc -std=c11 -D_GNU_SOURCE -O1 -g -Iinclude -I. -I"$b" tests/tsan_forward.c "$b"/
 vg=(valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite -q)
 "${vg[@]}" "$b"/tests/neon/neon_driver
 "${vg[@]}" "$b"/vg_forward
+# the threaded paths again on a pretend two-node machine: per-node weight copies
+HWLOC_SYNTHETIC="pack:2 numa:1 core:1 pu:1" "${vg[@]}" "$b"/vg_forward
