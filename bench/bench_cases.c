@@ -325,11 +325,13 @@ static void weights_free(weights *w) {
   free(w->w_ih), free(w->w_hh), free(w->b_ih), free(w->b_hh), free(w->w_out), free(w->b_out);
 }
 
-static rnnk_status make_rnn(rnnk_cell cell, rnnk_isa isa, int I, int H, const weights *w,
+/* A one-layer network of the case's shape, laid out for batches of N. */
+static rnnk_status make_rnn(rnnk_cell cell, rnnk_isa isa, int I, int H, int N, const weights *w,
                             rnnk_rnn **out) {
   rnnk_config cfg;
   rnnk_config_init(&cfg, cell, I, H);
   cfg.isa = isa;
+  cfg.batch_hint = N;
   if (cell == RNNK_GRU) cfg.linear_before_reset = true;
   if (cell == RNNK_JORDAN) cfg.output_size = H;
   rnnk_status s = rnnk_rnn_create(&cfg, out);
@@ -363,7 +365,7 @@ static void onednn_check(prepared *p, const weights *w) {
   const bcase *c = p->c;
   rnnk_rnn *ref = NULL;
   snprintf(p->check, sizeof p->check, "error");
-  if (make_rnn(c->cell, RNNK_ISA_AUTO, c->I, c->H, w, &ref) != RNNK_OK) return;
+  if (make_rnn(c->cell, RNNK_ISA_AUTO, c->I, c->H, c->N, w, &ref) != RNNK_OK) return;
   const size_t ny = (size_t)c->T * c->N * c->H;
   float *y = malloc(ny * sizeof(float));
   if (y && rnnk_rnn_forward(ref, c->T, c->N, p->x, NULL, NULL, NULL, y, NULL, NULL) == RNNK_OK &&
@@ -437,7 +439,7 @@ static bool prepare(prepared *p, const bcase *c) {
       ok = false;
 #endif
     } else {
-      if (make_rnn(c->cell, c->isa, c->I, c->H, &w, &p->rnn) != RNNK_OK)
+      if (make_rnn(c->cell, c->isa, c->I, c->H, c->N, &w, &p->rnn) != RNNK_OK)
         ok = prep_fail(p, "rnnk_rnn_create/set_weights");
       else
         tile_of(p->rnn, p->tile, sizeof p->tile);
@@ -458,7 +460,7 @@ static bool prepare(prepared *p, const bcase *c) {
   case K_MANY: {
     weights w;
     weights_make(&w, c->cell, c->I, c->H);
-    bool ok = make_rnn(c->cell, c->isa, c->I, c->H, &w, &p->rnn) == RNNK_OK;
+    bool ok = make_rnn(c->cell, c->isa, c->I, c->H, c->N, &w, &p->rnn) == RNNK_OK;
     weights_free(&w);
     if (!ok) return prep_fail(p, "rnnk_rnn_create/set_weights");
     tile_of(p->rnn, p->tile, sizeof p->tile);

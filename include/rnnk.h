@@ -173,6 +173,11 @@ typedef struct rnnk_config {
   bool flush_to_zero;              /**< flush denormals on every compute path of a call */
   rnnk_dtype weight_type;          /**< RNNK_F32 */
   rnnk_isa isa;                    /**< RNNK_ISA_AUTO or a specific ISA (ENOTSUP if absent) */
+  /** Typical rows per forward call (0 = 1). The packed layout is fixed at
+   *  create time from the tune cache entry of this batch size (falling
+   *  back to batch 1), so a network serving batches of 64 gets the panels
+   *  tuned for 64. Any N still works; results never depend on it. */
+  int batch_hint;
 } rnnk_config;
 
 /** Fill @p cfg with defaults for a one-layer forward network. */

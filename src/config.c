@@ -55,6 +55,7 @@ rnnk_status rnnk_config_resolve(const rnnk_config *in, rnnk_config *out) {
   if (c.weight_type != RNNK_F32)
     return rnnk_fail(RNNK_ENOTSUP, "config.weight_type = %d: only RNNK_F32 is supported", (int)c.weight_type);
   if ((unsigned)c.isa > RNNK_ISA_NEON) return rnnk_fail(RNNK_EINVAL, "config.isa = %d: unknown ISA", (int)c.isa);
+  if ((s = check_size("batch_hint", c.batch_hint, true))) return s;
   for (int i = 0; i < 3; i++) {
     if (!act_valid(c.act[i])) return rnnk_fail(RNNK_EINVAL, "config.act[%d] = %d: unknown activation", i, (int)c.act[i]);
     if (c.act_alpha[i] == 0.0f) c.act_alpha[i] = 0.2f;

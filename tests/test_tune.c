@@ -118,3 +118,33 @@ Test(tune, topology_report) {
   cr_assert_eq(rnnk_topology_report(small, sizeof small), RNNK_OK);
   cr_assert_eq(strlen(small), sizeof small - 1, "truncated and terminated");
 }
+
+/* config.batch_hint picks the tune cache entry that fixes the packed
+ * layout: the hinted batch's entry, else batch 1's, else the defaults. */
+Test(tune, batch_hint_picks_the_layout_entry) {
+  rnnk_config c;
+  rnnk_config_init(&c, RNNK_LSTM, 48, 48);
+  rnnk_config r;
+  cr_assert_eq(rnnk_config_resolve(&c, &r), RNNK_OK);
+  const rnnk_isa isa = rnnk_active_isa();
+  rnnk_tiles def;
+  rnnk_tiles_default(isa, &r, &def);
+  const int U = def.unit; /* one vector per gate-row; 2U is a valid LSTM panel too */
+  rnnk_tune_key k1 = rnnk_tiles_key(isa, &r, 1, 1), k64 = rnnk_tiles_key(isa, &r, 64, 1);
+  rnnk_tune_value v1 = {.unit = 2 * U, .split = 1, .ms = 1, .ms_default = 1};
+  rnnk_tune_value v64 = {.unit = U, .split = 1, .ms = 1, .ms_default = 1};
+  cr_assert_eq(rnnk_tune_cache_put(&k1, &v1), RNNK_OK, "%s", rnnk_last_error());
+  cr_assert_eq(rnnk_tune_cache_put(&k64, &v64), RNNK_OK, "%s", rnnk_last_error());
+  const int hints[4] = {0, 1, 64, 8}, want[4] = {2 * U, 2 * U, U, 2 * U}; /* 8: no entry, batch 1's */
+  for (int i = 0; i < 4; i++) {
+    c.batch_hint = hints[i];
+    rnnk_rnn *rnn;
+    cr_assert_eq(rnnk_rnn_create(&c, &rnn), RNNK_OK, "%s", rnnk_last_error());
+    cr_expect_eq(rnn->tiles.unit, want[i], "batch_hint %d: unit %d, want %d", hints[i], rnn->tiles.unit, want[i]);
+    rnnk_rnn_destroy(rnn);
+  }
+  c.batch_hint = -1;
+  rnnk_rnn *rnn = NULL;
+  cr_expect_eq(rnnk_rnn_create(&c, &rnn), RNNK_EINVAL);
+  cr_expect_null(rnn);
+}

@@ -57,11 +57,14 @@ rnnk_tune_key rnnk_tiles_key(rnnk_isa isa, const rnnk_config *cfg, int batch, in
 
 void rnnk_tiles_choose(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t) {
   rnnk_tiles_default(isa, cfg, t);
-  /* The packed layout is chosen per (ISA, cell, H, I): look the shape up for
-   * batch 1, one thread, the entry the tuner writes for layout decisions. */
-  rnnk_tune_key k = rnnk_tiles_key(isa, cfg, 1, 1);
+  /* The packed layout is chosen per (ISA, cell, H, I): look the shape up
+   * for the batch the caller expects (else batch 1), one thread. */
+  rnnk_tune_key k = rnnk_tiles_key(isa, cfg, cfg->batch_hint > 1 ? cfg->batch_hint : 1, 1);
   rnnk_tune_value v;
-  if (rnnk_tune_cache_lookup(&k, &v) != RNNK_OK) return;
+  if (rnnk_tune_cache_lookup(&k, &v) != RNNK_OK) {
+    k = rnnk_tiles_key(isa, cfg, 1, 1);
+    if (rnnk_tune_cache_lookup(&k, &v) != RNNK_OK) return;
+  }
   const int vw = vector_width(isa);
   const int uv = vw ? v.unit / vw : 0;
   if (v.unit > 0 && (vw == 0 || (v.unit % vw == 0 && (uv == 1 || uv == 2 || (uv == 4 && rnnk_max_unit_vectors(cfg) == 4)))))
