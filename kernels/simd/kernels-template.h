@@ -102,7 +102,7 @@ RNNK_INLINE vf act_v(vf x, const rnnk_act_param *a, float clip) {
   return rnnk_vact(x, a->kind, a->alpha, a->beta);
 }
 
-void RNNK_NAME(act)(size_t n, const float *x, float *y, const rnnk_act_param *a, float clip) {
+RNNK_INLINE void act_run(size_t n, const float *x, float *y, const rnnk_act_param *a, float clip) {
   size_t i = 0;
   for (; i + VW <= n; i += VW) vf_store(y + i, act_v(vf_load(x + i), a, clip));
   if (i < n) { /* tail: same vector code on a padded copy */
@@ -110,6 +110,19 @@ void RNNK_NAME(act)(size_t n, const float *x, float *y, const rnnk_act_param *a,
     for (size_t t = 0; t < n - i; t++) buf[t] = x[i + t];
     vf_store(buf, act_v(vf_load(buf), a, clip));
     for (size_t t = 0; t < n - i; t++) y[i + t] = buf[t];
+  }
+}
+
+/* The kind is made a constant per case, so each loop is specialised and
+ * no vector goes through the switch. */
+void RNNK_NAME(act)(size_t n, const float *x, float *y, const rnnk_act_param *a, float clip) {
+  rnnk_act_param p = *a;
+  switch (a->kind) {
+  case RNNK_K_TANH: p.kind = RNNK_K_TANH, act_run(n, x, y, &p, clip); break;
+  case RNNK_K_SIGMOID: p.kind = RNNK_K_SIGMOID, act_run(n, x, y, &p, clip); break;
+  case RNNK_K_RELU: p.kind = RNNK_K_RELU, act_run(n, x, y, &p, clip); break;
+  case RNNK_K_HARD_SIGMOID: p.kind = RNNK_K_HARD_SIGMOID, act_run(n, x, y, &p, clip); break;
+  default: act_run(n, x, y, &p, clip); break;
   }
 }
 
@@ -270,6 +283,22 @@ RNNK_INLINE void elman_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, 
       vf_store(a->out + (n0 + r) * a->ld_out + unit_of(tc, p, u), act_v(acc[r][u], &cp->g, cp->clip));
 }
 
+/* The standard activations (f sigmoid, g and h tanh, no clip) get their
+ * own instance of each step kernel for batches (N >= 4, where the cell
+ * updates weigh): with the kinds constant, the update inlines straight-line
+ * sigmoid and tanh instead of switching on the kind for every vector.
+ * USES says which of f, g, h a kernel reads. */
+enum { USE_F = 1, USE_G = 2, USE_H = 4 };
+RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
+  return cp->clip == 0.0f && (!(uses & USE_F) || cp->f.kind == RNNK_K_SIGMOID) &&
+         (!(uses & USE_G) || cp->g.kind == RNNK_K_TANH) && (!(uses & USE_H) || cp->h.kind == RNNK_K_TANH);
+}
+RNNK_INLINE rnnk_cell_param standard_param(const rnnk_cell_param *cp) {
+  rnnk_cell_param sp = *cp;
+  sp.f.kind = RNNK_K_SIGMOID, sp.g.kind = RNNK_K_TANH, sp.h.kind = RNNK_K_TANH, sp.clip = 0.0f;
+  return sp;
+}
+
 /* Rows per register tile: NB*GV accumulators + GV weights + 1 broadcast
  * fit the register file, so a k's weights are loaded once for all rows
  * (more rows made the compiler fold a weight load into every fma). */
@@ -293,7 +322,7 @@ RNNK_INLINE void elman_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, 
 /* One register tile: NB rows, slice tc, chains over [k0, k1); started by
  * init when k0 = 0 (else from the stack tile), finished by the cell update
  * when k1 = K (else parked in the stack tile). */
-#define DEFINE_STEP(op, G)                                                                              \
+#define DEFINE_STEP(op, G, USES)                                                                        \
   RNNK_INLINE void op##_block(size_t NB, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0,   \
                               size_t k0, size_t k1, const float *pf, float *tile) {                    \
     const size_t GV = (G) * tc.UT;                                                                      \
@@ -347,11 +376,11 @@ RNNK_INLINE void elman_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, 
       }                                                                                                 \
     }                                                                                                   \
   }                                                                                                     \
-  void RNNK_NAME(op)(const rnnk_step_args *a) {                                                         \
-    const size_t uv = a->U / VW, pfloats = a->K * (G) * a->U;                                            \
+  RNNK_INLINE void op##_panels(const rnnk_step_args *a) {                                               \
+    const size_t uv = a->U / VW, pfloats = a->K * (G) * a->U;                                           \
     for (size_t i = a->p0; i < a->p1; i++) {                                                            \
       const size_t p = a->backward ? a->p1 - 1 - (i - a->p0) : i;                                       \
-      const float *pnext = i + 1 < a->p1 ? a->W + (a->backward ? p - 1 : p + 1) * pfloats : NULL;        \
+      const float *pnext = i + 1 < a->p1 ? a->W + (a->backward ? p - 1 : p + 1) * pfloats : NULL;       \
       if ((G) <= 2 && uv == 4) {                                                                        \
         if (a->N <= NB_FOR((G) * 4)) op##_rows(4, 4, a, p, pnext);                                      \
         else op##_rows(4, UT_SLICE(G, 4), a, p, pnext);                                                 \
@@ -360,10 +389,20 @@ RNNK_INLINE void elman_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, 
         else op##_rows(2, UT_SLICE(G, 2), a, p, pnext);                                                 \
       } else op##_rows(1, 1, a, p, pnext);                                                              \
     }                                                                                                   \
+  }                                                                                                     \
+  void RNNK_NAME(op)(const rnnk_step_args *a) {                                                         \
+    if (a->N >= 4 && standard_acts(a->cp, USES)) {                                                     \
+      const rnnk_cell_param sp = standard_param(a->cp);                                                 \
+      rnnk_step_args b = *a;                                                                            \
+      b.cp = &sp;                                                                                       \
+      op##_panels(&b);                                                                                  \
+    } else {                                                                                            \
+      op##_panels(a);                                                                                   \
+    }                                                                                                   \
   }
 
-DEFINE_STEP(lstm, 4)
-DEFINE_STEP(gru, 3)
-DEFINE_STEP(gru_rz, 2)
-DEFINE_STEP(gru_n, 1)
-DEFINE_STEP(elman, 1)
+DEFINE_STEP(lstm, 4, USE_F | USE_G | USE_H)
+DEFINE_STEP(gru, 3, USE_F | USE_G)
+DEFINE_STEP(gru_rz, 2, USE_F)
+DEFINE_STEP(gru_n, 1, USE_G)
+DEFINE_STEP(elman, 1, USE_G)
