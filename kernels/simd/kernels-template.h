@@ -283,22 +283,6 @@ RNNK_INLINE void elman_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, 
       vf_store(a->out + (n0 + r) * a->ld_out + unit_of(tc, p, u), act_v(acc[r][u], &cp->g, cp->clip));
 }
 
-/* The standard activations (f sigmoid, g and h tanh, no clip) get their
- * own instance of each step kernel for batches (N >= 4, where the cell
- * updates weigh): with the kinds constant, the update inlines straight-line
- * sigmoid and tanh instead of switching on the kind for every vector.
- * USES says which of f, g, h a kernel reads. */
-enum { USE_F = 1, USE_G = 2, USE_H = 4 };
-RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
-  return cp->clip == 0.0f && (!(uses & USE_F) || cp->f.kind == RNNK_K_SIGMOID) &&
-         (!(uses & USE_G) || cp->g.kind == RNNK_K_TANH) && (!(uses & USE_H) || cp->h.kind == RNNK_K_TANH);
-}
-RNNK_INLINE rnnk_cell_param standard_param(const rnnk_cell_param *cp) {
-  rnnk_cell_param sp = *cp;
-  sp.f.kind = RNNK_K_SIGMOID, sp.g.kind = RNNK_K_TANH, sp.h.kind = RNNK_K_TANH, sp.clip = 0.0f;
-  return sp;
-}
-
 /* Rows per register tile: NB*GV accumulators + GV weights + 1 broadcast
  * fit the register file, so a k's weights are loaded once for all rows
  * (more rows made the compiler fold a weight load into every fma). */
@@ -322,7 +306,7 @@ RNNK_INLINE rnnk_cell_param standard_param(const rnnk_cell_param *cp) {
 /* One register tile: NB rows, slice tc, chains over [k0, k1); started by
  * init when k0 = 0 (else from the stack tile), finished by the cell update
  * when k1 = K (else parked in the stack tile). */
-#define DEFINE_STEP(op, G, USES)                                                                        \
+#define DEFINE_STEP(op, G)                                                                              \
   RNNK_INLINE void op##_block(size_t NB, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0,   \
                               size_t k0, size_t k1, const float *pf, float *tile) {                    \
     const size_t GV = (G) * tc.UT;                                                                      \
@@ -390,19 +374,10 @@ RNNK_INLINE rnnk_cell_param standard_param(const rnnk_cell_param *cp) {
       } else op##_rows(1, 1, a, p, pnext);                                                              \
     }                                                                                                   \
   }                                                                                                     \
-  void RNNK_NAME(op)(const rnnk_step_args *a) {                                                         \
-    if (a->N >= 4 && standard_acts(a->cp, USES)) {                                                     \
-      const rnnk_cell_param sp = standard_param(a->cp);                                                 \
-      rnnk_step_args b = *a;                                                                            \
-      b.cp = &sp;                                                                                       \
-      op##_panels(&b);                                                                                  \
-    } else {                                                                                            \
-      op##_panels(a);                                                                                   \
-    }                                                                                                   \
-  }
+  void RNNK_NAME(op)(const rnnk_step_args *a) { op##_panels(a); }
 
-DEFINE_STEP(lstm, 4, USE_F | USE_G | USE_H)
-DEFINE_STEP(gru, 3, USE_F | USE_G)
-DEFINE_STEP(gru_rz, 2, USE_F)
-DEFINE_STEP(gru_n, 1, USE_G)
-DEFINE_STEP(elman, 1, USE_G)
+DEFINE_STEP(lstm, 4)
+DEFINE_STEP(gru, 3)
+DEFINE_STEP(gru_rz, 2)
+DEFINE_STEP(gru_n, 1)
+DEFINE_STEP(elman, 1)
