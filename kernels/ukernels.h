@@ -55,6 +55,8 @@ typedef struct rnnk_step_args {
   size_t p0, p1;     /* panel range of this call */
   bool backward;     /* visit panels p1-1 down to p0 (results do not depend on the order;
                         alternating it per step keeps part of an L2-overflowing W_hh in L2) */
+  bool k_chunks;     /* W overflows L2: with rows for several register tiles, run k in chunks
+                        that stay in L1 for all of them (else each tile reads W from L2) */
   const float *W;    /* packed recurrent weights of this cell/phase */
   const float *pre;  /* gate pre-activations from the input projection, panel order */
   size_t ld_pre;

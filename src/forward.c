@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dispatch/cpu.h"
 #include "src/internal.h"
 #include "threads/pool.h"
 #include "tune/cache.h"
@@ -57,6 +58,14 @@ static int active_rows(const fwd_ctx *f, int t) {
 }
 
 /* One layer and direction, executed by thread tid of nth. */
+/* Whether this thread's recurrent weights (bytes) overflow half of its L2
+ * (the other half holds the step's rows); yes when the size is unknown. */
+static bool overflows_l2(size_t bytes) {
+  rnnk_cpu_id id;
+  rnnk_cpu_identity(&id);
+  return id.l2_kib == 0 || bytes > (size_t)id.l2_kib * 1024 / 2;
+}
+
 static void run_direction(const fwd_ctx *f, int tid, int nth, int l, int d, const float *in, size_t ld_in,
                           out_target out, size_t col, bool accumulate) {
   const rnnk_rnn *rnn = f->rnn;
@@ -89,7 +98,8 @@ static void run_direction(const fwd_ctx *f, int tid, int nth, int l, int d, cons
   barrier(f, tid, nth);
 
   rnnk_step_args a = {.U = U, .p0 = p0, .p1 = p1, .cp = &rnn->cp, .ld_pre = ghp, .ld_hprev = Sp,
-                      .peep = ly->peep, .bias = ly->b_rn, .backward = f->io->backward};
+                      .peep = ly->peep, .bias = ly->b_rn, .backward = f->io->backward,
+                      .k_chunks = overflows_l2((p1 - p0) * U * G * S * sizeof(float))};
   const int T = f->T, Tc = f->Tc;
   for (int ci = 0; ci < T; ci += Tc) {
     /* chunk [t0, t0 + tc) in time, visited in this direction's order */

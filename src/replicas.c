@@ -37,16 +37,22 @@ void rnnk_replicas_free(rnnk_replicas *r) {
   free(r);
 }
 
-/* Floats of one node's copy of every layer, each part 64-byte aligned. */
-static size_t copy_floats(const rnnk_rnn *rnn, int nl) {
-  size_t total = 0;
+/* One node's copy of every layer laid out from q, each part 64-byte
+ * aligned: the floats it takes, and, when dst is not NULL, dst[i] = layer
+ * i with its pointers into q. (q NULL: only count.) */
+static size_t lay_out(const rnnk_rnn *rnn, int nl, rnnk_layer *dst, float *q) {
+  size_t used = 0;
   for (int i = 0; i < nl; i++) {
-    rnnk_layer tmp = rnn->layers[i];
+    rnnk_layer tmp = rnn->layers[i]; /* K, set, bytes; pointers replaced below */
     rnnk_layer_part part[RNNK_LAYER_PARTS];
     rnnk_layer_parts(rnn, &tmp, tmp.K, part); /* sizes were checked at create */
-    for (int k = 0; k < RNNK_LAYER_PARTS; k++) total += floats_up(part[k].n);
+    for (int k = 0; k < RNNK_LAYER_PARTS; k++) {
+      *part[k].p = q && part[k].n ? q + used : NULL;
+      used += floats_up(part[k].n);
+    }
+    if (dst) dst[i] = tmp;
   }
-  return total;
+  return used;
 }
 
 /* Allocate (untouched) and lay out a set for `nodes` nodes; NULL on ENOMEM. */
@@ -57,7 +63,7 @@ static rnnk_replicas *alloc_set(const rnnk_rnn *rnn, int nodes) {
   r->nodes = nodes;
   r->nl = nl;
   r->weights_gen = rnn->weights_gen;
-  r->block_bytes = (copy_floats(rnn, nl) * sizeof(float) + PAGE - 1) / PAGE * PAGE;
+  r->block_bytes = (lay_out(rnn, nl, NULL, NULL) * sizeof(float) + PAGE - 1) / PAGE * PAGE;
   r->layers = calloc((size_t)nodes * (size_t)nl, sizeof *r->layers);
   r->block = calloc((size_t)nodes, sizeof *r->block);
   if (!r->layers || !r->block) {
@@ -72,17 +78,7 @@ static rnnk_replicas *alloc_set(const rnnk_rnn *rnn, int nodes) {
       rnnk_replicas_free(r);
       return NULL;
     }
-    float *q = r->block[m];
-    for (int i = 0; i < nl; i++) {
-      rnnk_layer *dst = &r->layers[(size_t)m * (size_t)nl + (size_t)i];
-      *dst = rnn->layers[i]; /* K, set, bytes; pointers replaced below */
-      rnnk_layer_part part[RNNK_LAYER_PARTS];
-      rnnk_layer_parts(rnn, dst, dst->K, part);
-      for (int k = 0; k < RNNK_LAYER_PARTS; k++) {
-        *part[k].p = part[k].n ? q : NULL;
-        q += floats_up(part[k].n);
-      }
-    }
+    lay_out(rnn, nl, r->layers + (size_t)m * (size_t)nl, r->block[m]);
   }
   return r;
 }

@@ -96,7 +96,7 @@ static size_t first_diff(const float *a, const float *b, size_t n) {
 
 static const size_t Hs[] = {1, 15, 17, 31, 33, 100};
 static const size_t Ns[] = {1, 3, 8};
-static const size_t Ks[] = {1, 5, 64, 200}; /* 200: k in L1-sized chunks when N > one register tile */
+static const size_t Ks[] = {1, 5, 64, 200}; /* 200: k in L1-sized chunks (k_chunks) when N > one register tile */
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 
 /* -------------------------------------------------------------- gemm */
@@ -199,7 +199,7 @@ static rnnk_f32_step_fn step_fn(const rnnk_ukernels *uk, step_kind k) {
  * out, out2 and c identical, canaries intact, units outside [p0, p1)
  * untouched. One check. */
 static void step_check(const rnnk_ukernels *ref, const rnnk_ukernels *uk, size_t U, step_kind kind, size_t H,
-                       size_t N, size_t K, int variant, size_t p0, size_t p1, rng *r) {
+                       size_t N, size_t K, int variant, size_t p0, size_t p1, bool k_chunks, rng *r) {
   const size_t Hp = round_up(H, U), np = Hp / U;
   if (p1 > np) p1 = np;
   if (p0 >= p1) return;
@@ -223,7 +223,7 @@ static void step_check(const rnnk_ukernels *ref, const rnnk_ukernels *uk, size_t
   const rnnk_cell_param cp = cell_variant(variant);
   rnnk_step_args a = {.N = N, .K = K, .U = U, .p0 = p0, .p1 = p1, .W = W, .pre = pre, .ld_pre = ld_pre,
                       .hin = hin, .ld_hin = ld_hin, .hprev = hprev, .ld_hprev = ld, .ld_c = ld, .ld_out = ld,
-                      .peep = kind == K_LSTM_PEEP ? pp : NULL, .bias = bias, .cp = &cp};
+                      .peep = kind == K_LSTM_PEEP ? pp : NULL, .bias = bias, .cp = &cp, .k_chunks = k_chunks};
   for (int s = 0; s < 2; s++) {
     a.out = out[s], a.out2 = out2[s], a.c = c[s];
     step_fn(s ? uk : ref, kind)(&a);
@@ -242,8 +242,8 @@ static void step_check(const rnnk_ukernels *ref, const rnnk_ukernels *uk, size_t
       else if ((j < p0 * U || j >= p1 * U) && memcmp(&out[1][i], &canary_value, 4))
         ok = false, snprintf(what, sizeof what, "row %zu unit %zu: written outside panels", n, j);
     }
-  check(ok, "%s %s U=%zu H=%zu N=%zu K=%zu variant=%d panels %zu..%zu: %s", kind_name[kind], uk->name, U, H, N, K,
-        variant, p0, p1, what);
+  check(ok, "%s %s U=%zu H=%zu N=%zu K=%zu variant=%d panels %zu..%zu k_chunks=%d: %s", kind_name[kind], uk->name, U,
+        H, N, K, variant, p0, p1, k_chunks, what);
   for (int s = 0; s < 2; s++) release(out[s]), release(out2[s]), release(c[s]);
   free(W), free(pre), free(hin), free(hprev), free(pp), free(bias);
 }
@@ -256,11 +256,11 @@ static void step_checks(const rnnk_ukernels *ref, const rnnk_ukernels *uk, rng *
           for (size_t ki = 0; ki < COUNT(Ks); ki++)
             if (uv < 4 || kind_pw_gates[kind] <= 2) /* 4-vector panels: two-gate kernels only */
               step_check(ref, uk, uv * uk->unit_align, (step_kind)kind, Hs[hi], Ns[ni], Ks[ki],
-                       (int)(hi + ni + ki + (size_t)kind) % 5, 0, (size_t)-1, r);
+                       (int)(hi + ni + ki + (size_t)kind) % 5, 0, (size_t)-1, (hi + ki) % 2, r);
   /* partial panel ranges (how a thread split calls the kernels) */
   for (int kind = 0; kind < K_COUNT; kind++)
     for (size_t p0 = 0; p0 < 4; p0++)
-      step_check(ref, uk, uk->unit_align, (step_kind)kind, 100, 3, 33, (int)p0, p0, p0 + 2, r);
+      step_check(ref, uk, uk->unit_align, (step_kind)kind, 100, 3, 33, (int)p0, p0, p0 + 2, false, r);
 }
 
 /* ------------------------------------------------------------ networks */

@@ -257,21 +257,36 @@ void ref_net_free(ref_net *net) {
   memset(net, 0, sizeof *net);
 }
 
+/* net's weights into every layer and direction of rnn. */
+static rnnk_status set_net(rnnk_rnn *rnn, const ref_net *net) {
+  const int D = ref_dirs(&net->cfg);
+  for (int i = 0; i < net->n; i++) {
+    const rnnk_status s = rnnk_rnn_set_weights(rnn, i / D, i % D, RNNK_LAYOUT_PYTORCH, &net->w[i]);
+    if (s) return s;
+  }
+  return RNNK_OK;
+}
+
 rnnk_status ref_net_build(const ref_net *net, rnnk_isa isa, rnnk_rnn **out) {
   rnnk_config cfg = net->cfg;
   cfg.isa = isa;
   rnnk_rnn *rnn;
   rnnk_status s = rnnk_rnn_create(&cfg, &rnn);
   if (s) return s;
-  const int D = ref_dirs(&cfg);
-  for (int i = 0; i < net->n; i++) {
-    if ((s = rnnk_rnn_set_weights(rnn, i / D, i % D, RNNK_LAYOUT_PYTORCH, &net->w[i]))) {
-      rnnk_rnn_destroy(rnn);
-      return s;
-    }
+  if ((s = set_net(rnn, net))) {
+    rnnk_rnn_destroy(rnn);
+    return s;
   }
   *out = rnn;
   return RNNK_OK;
+}
+
+rnnk_status ref_net_set_random(rnnk_rnn *rnn, const rnnk_config *cfg, uint64_t seed) {
+  ref_net net;
+  ref_net_random(&net, cfg, seed, true);
+  const rnnk_status s = set_net(rnn, &net);
+  ref_net_free(&net);
+  return s;
 }
 
 static const char *act_name(rnnk_activation a) {

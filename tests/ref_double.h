@@ -43,6 +43,9 @@ void ref_net_free(ref_net *net);
 /* Create a network on @p isa with net's config and set its weights
  * (PyTorch layout). Returns the first failing status. */
 rnnk_status ref_net_build(const ref_net *net, rnnk_isa isa, rnnk_rnn **out);
+/* Random weights (with biases) from seed into every layer and direction of
+ * rnn, a network of cfg. */
+rnnk_status ref_net_set_random(rnnk_rnn *rnn, const rnnk_config *cfg, uint64_t seed);
 /* A network of cfg (on cfg->isa) with random weights (with biases) from seed. */
 rnnk_status ref_net_make(const rnnk_config *cfg, uint64_t seed, rnnk_rnn **out);
 

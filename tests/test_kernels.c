@@ -101,7 +101,7 @@ static rnnk_f32_step_fn step_fn(const rnnk_ukernels *uk, step_kind k) {
 /* Runs one step kernel of the scalar table and of @p simd on the same
  * inputs; outputs (out, out2, c) must be identical and canaries intact. */
 static void compare_step(const rnnk_ukernels *simd, int U, step_kind kind, int H, int N, int K, int variant,
-                         bool peep, size_t p0, size_t p1, test_rng *rng) {
+                         bool peep, size_t p0, size_t p1, bool k_chunks, test_rng *rng) {
   const rnnk_ukernels *ref = rnnk_ukernels_for(RNNK_ISA_SCALAR);
   const int Hp = round_up(H, U);
   const size_t np = (size_t)Hp / (size_t)U;
@@ -127,7 +127,8 @@ static void compare_step(const rnnk_ukernels *simd, int U, step_kind kind, int H
   const rnnk_cell_param cp = cell_variant(variant);
   rnnk_step_args a = {.N = (size_t)N, .K = (size_t)K, .U = (size_t)U, .p0 = p0, .p1 = p1, .W = W, .pre = pre,
                       .ld_pre = ld_pre, .hin = hin, .ld_hin = ld_hin, .hprev = hprev, .ld_hprev = ld,
-                      .ld_c = ld, .ld_out = ld, .peep = peep ? pp : NULL, .bias = bias, .cp = &cp};
+                      .ld_c = ld, .ld_out = ld, .peep = peep ? pp : NULL, .bias = bias, .cp = &cp,
+                      .k_chunks = k_chunks};
   for (int s = 0; s < 2; s++) {
     a.out = out[s], a.out2 = out2[s], a.c = c[s];
     step_fn(s ? simd : ref, kind)(&a);
@@ -142,9 +143,9 @@ static void compare_step(const rnnk_ukernels *simd, int U, step_kind kind, int H
       const size_t i = (size_t)n * ld + j;
       cr_assert(!memcmp(&out[0][i], &out[1][i], 4) && !memcmp(&out2[0][i], &out2[1][i], 4) &&
                     !memcmp(&c[0][i], &c[1][i], 4),
-                "%s %s U=%d H=%d N=%d K=%d variant=%d peep=%d panels %zu..%zu: row %d unit %zu: "
+                "%s %s U=%d H=%d N=%d K=%d variant=%d peep=%d panels %zu..%zu k_chunks=%d: row %d unit %zu: "
                 "out %a vs %a, out2 %a vs %a, c %a vs %a",
-                kind_name[kind], simd->name, U, H, N, K, variant, peep, p0, p1, n, j, out[0][i], out[1][i],
+                kind_name[kind], simd->name, U, H, N, K, variant, peep, p0, p1, k_chunks, n, j, out[0][i], out[1][i],
                 out2[0][i], out2[1][i], c[0][i], c[1][i]);
       /* units outside [p0, p1) untouched */
       if (j < p0 * U || j >= p1 * U) cr_assert_eq(out[1][i], canary_value, "%s wrote outside its panels", kind_name[kind]);
@@ -168,7 +169,7 @@ Test(kernels, steps_match_reference) {
               const int variant = (int)(hi + ni + ii) % 5;
               const bool peep = kind == K_LSTM && (hi + ii) % 2;
               compare_step(t[it].uk, uv * t[it].vw, (step_kind)kind, Hs[hi], Ns[ni], Is[ii], variant, peep, 0,
-                           1000, &rng);
+                           1000, (hi + ni) % 2, &rng);
             }
 }
 
@@ -179,7 +180,21 @@ Test(kernels, steps_partial_panels) {
   for (int it = 0; it < nt; it++)
     for (int kind = K_LSTM; kind <= K_ELMAN; kind++)
       for (size_t p0 = 0; p0 < 4; p0++)
-        compare_step(t[it].uk, t[it].vw, (step_kind)kind, 100, 3, 33, 0, kind == K_LSTM, p0, p0 + 2, &rng);
+        compare_step(t[it].uk, t[it].vw, (step_kind)kind, 100, 3, 33, 0, kind == K_LSTM, p0, p0 + 2, false, &rng);
+}
+
+/* Rows for several register tiles and k longer than a chunk: the chunked
+ * path (k_chunks) and the unchunked one give the reference's bits. */
+Test(kernels, steps_k_chunks) {
+  isa_kernels t[3];
+  const int nt = simd_tables(t);
+  test_rng rng = {11};
+  for (int it = 0; it < nt; it++)
+    for (int uv = 1; uv <= 2; uv++)
+      for (int kind = K_LSTM; kind <= K_ELMAN; kind++)
+        for (int kc = 0; kc < 2; kc++)
+          compare_step(t[it].uk, uv * t[it].vw, (step_kind)kind, 2 * uv * t[it].vw + 3, 45, 1100, kind % 5,
+                       kind == K_LSTM, 0, 1000, kc, &rng);
 }
 
 Test(kernels, activation_kernel_matches_reference) {

@@ -14,6 +14,7 @@
 
 #include "src/internal.h"
 #include "tests/common.h"
+#include "tests/ref_double.h"
 #include "threads/pool.h"
 
 #define SYNTHETIC "pack:2 numa:1 core:1 pu:1"
@@ -55,25 +56,8 @@ static rnnk_rnn *make_net(bool lstm, int H) {
 }
 
 /* Random weights from seed into every layer and direction. */
-static void set_all(rnnk_rnn *rnn, bool lstm, int H, uint64_t seed) {
-  test_rng rng = {seed};
-  const int G = lstm ? 4 : 3, S = lstm ? H / 2 : H;
-  for (int l = 0; l < 2; l++)
-    for (int d = 0; d < 2; d++) {
-      const int K = l == 0 ? 9 : 2 * S;
-      float *w_ih = malloc(sizeof(float) * (size_t)(G * H * K)), *w_hh = malloc(sizeof(float) * (size_t)(G * H * S));
-      float *b = malloc(sizeof(float) * (size_t)(2 * G * H)), *peep = malloc(sizeof(float) * 3 * (size_t)H);
-      float *proj = malloc(sizeof(float) * (size_t)(S * H));
-      test_fill(&rng, w_ih, (size_t)(G * H * K), -0.4f, 0.4f);
-      test_fill(&rng, w_hh, (size_t)(G * H * S), -0.4f, 0.4f);
-      test_fill(&rng, b, (size_t)(2 * G * H), -0.2f, 0.2f);
-      test_fill(&rng, peep, 3 * (size_t)H, -0.3f, 0.3f);
-      test_fill(&rng, proj, (size_t)(S * H), -0.4f, 0.4f);
-      rnnk_weights w = {.w_ih = w_ih, .w_hh = w_hh, .b_ih = b, .b_hh = b + G * H,
-                        .peephole = lstm ? peep : NULL, .w_proj = lstm ? proj : NULL};
-      cr_assert_eq(rnnk_rnn_set_weights(rnn, l, d, RNNK_LAYOUT_PYTORCH, &w), RNNK_OK, "%s", rnnk_last_error());
-      free(w_ih), free(w_hh), free(b), free(peep), free(proj);
-    }
+static void set_all(rnnk_rnn *rnn, uint64_t seed) {
+  cr_assert_eq(ref_net_set_random(rnn, &rnn->cfg, seed), RNNK_OK, "%s", rnnk_last_error());
 }
 
 /* y of forward_many over NSEQ sequences of lengths 1..T, concatenated. */
@@ -120,7 +104,7 @@ static void check_many(bool lstm) {
   cr_assert_eq(rnnk_pool_create(1, RNNK_PIN_NONE, &one), RNNK_OK);
   const int H = 24;
   rnnk_rnn *rnn = make_net(lstm, H);
-  set_all(rnn, lstm, H, 11);
+  set_all(rnn, 11);
   const size_t y_step = 2 * (size_t)(lstm ? H / 2 : H), ny = (size_t)NSEQ * T * y_step;
   float x[NSEQ * T * 9];
   test_rng rng = {5};
@@ -137,7 +121,7 @@ static void check_many(bool lstm) {
   free(ref);
 
   /* New weights: the cached copies are stale and must be rebuilt. */
-  set_all(rnn, lstm, H, 99);
+  set_all(rnn, 99);
   ref = run_many(rnn, one, x, y_step);
   float *got = run_many(rnn, pool, x, y_step);
   cr_expect(memcmp(ref, got, ny * sizeof(float)) == 0, "copies of the old weights were used");
@@ -157,7 +141,7 @@ Test(numa, split_forward) {
   rnnk_pool *pool = two_node_pool();
   const int H = 64, N = 3;
   rnnk_rnn *rnn = make_net(true, H);
-  set_all(rnn, true, H, 3);
+  set_all(rnn, 3);
   float x[T * N * 9], y1[T * N * H], y2[T * N * H];
   test_rng rng = {8};
   test_fill(&rng, x, sizeof x / sizeof x[0], -1.0f, 1.0f);
@@ -181,7 +165,7 @@ Test(numa, one_node_makes_no_copies) {
     cr_skip_test("this host has several NUMA nodes");
   }
   rnnk_rnn *rnn = make_net(false, 16);
-  set_all(rnn, false, 16, 1);
+  set_all(rnn, 1);
   float x[NSEQ * T * 9] = {0};
   free(run_many(rnn, pool, x, 32));
   cr_expect_eq(rnnk_replicas_cached(rnn), 0);

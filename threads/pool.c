@@ -315,29 +315,33 @@ static int numa_of_pu(hwloc_topology_t t, int pu) {
   return -1;
 }
 
-/* Dense node ids of the workers' planned PUs (the caller's too), in order
- * of first appearance, so data can be kept per node. One node when any PU's
- * node is unknown. */
+/* Dense id of NUMA node m among the first nodes of logical (nodes past
+ * MAX_NODES share the last id). */
+static int dense_id(const int *logical, int nodes, int m) {
+  int d = 0;
+  while (d < nodes && logical[d] != m) d++;
+  return d < MAX_NODES ? d : MAX_NODES - 1;
+}
+
+/* The NUMA nodes of n planned PUs in order of first appearance, so data
+ * can be kept per node: logical[d] is the hwloc node of dense id d. Returns
+ * their number, or 1 when any PU's node is unknown. */
+static int dense_nodes(hwloc_topology_t t, const int *pu, int n, int logical[MAX_NODES]) {
+  int nodes = 0;
+  logical[0] = 0;
+  for (int i = 0; i < n; i++) {
+    const int m = numa_of_pu(t, pu[i]);
+    if (m < 0) return 1;
+    if (dense_id(logical, nodes, m) == nodes && nodes < MAX_NODES) logical[nodes++] = m;
+  }
+  return nodes > 0 ? nodes : 1;
+}
+
+/* The workers' node ids (the caller's too) from their planned PUs. */
 static void plan_nodes(rnnk_pool *p, hwloc_topology_t t, const int *plan_pu) {
-  p->nodes = 0;
-  for (int i = 0; i < p->n; i++) {
-    const int m = numa_of_pu(t, plan_pu[i]);
-    if (m < 0) {
-      p->nodes = 0;
-      break;
-    }
-    int id = 0;
-    while (id < p->nodes && p->node_logical[id] != m) id++;
-    if (id == p->nodes) {
-      if (p->nodes == MAX_NODES) id = MAX_NODES - 1;
-      else p->node_logical[p->nodes++] = m;
-    }
-    p->w[i].node = id;
-  }
-  if (p->nodes == 0) {
-    p->nodes = 1;
-    for (int i = 0; i < p->n; i++) p->w[i].node = 0;
-  }
+  p->nodes = dense_nodes(t, plan_pu, p->n, p->node_logical);
+  for (int i = 0; i < p->n; i++)
+    p->w[i].node = p->nodes > 1 ? dense_id(p->node_logical, p->nodes, numa_of_pu(t, plan_pu[i])) : 0;
 }
 #endif
 
@@ -744,13 +748,8 @@ int rnnk_pool_topology_report(char *buf, size_t len) {
       sb_printf(&s, "  worker %d -> core L#%d, PU L#%d (P#%d), NUMA node L#%d%s\n", i, core[i], pu[i],
                 o ? (int)o->os_index : -1, numa_of_pu(t, pu[i]), i == 0 ? " [caller, not pinned]" : "");
     }
-    int nodes = 0;
-    for (int m = 0; m < hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_NUMANODE); m++)
-      for (int i = 0; i < n; i++)
-        if (numa_of_pu(t, pu[i]) == m) {
-          nodes++;
-          break;
-        }
+    int logical[MAX_NODES];
+    const int nodes = dense_nodes(t, pu, n, logical); /* as rnnk_pool_create counts them */
     if (nodes > 1)
       sb_printf(&s, "weights: one copy per NUMA node (%d) for pools that span them\n", nodes);
     else

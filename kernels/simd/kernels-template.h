@@ -294,12 +294,13 @@ RNNK_INLINE void elman_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, 
  * vector per gate), so a zmm tile holds 6 rows instead of 2. */
 #define UT_SLICE(G, UV) ((G) * (UV) <= 4 ? (UV) : (G) >= 4 ? 1 : 4 / (G))
 
-/* With more rows than one register tile holds, every row block would
- * stream the slice's weights again. Then k runs in chunks of KC (the
- * slice's chunk stays in L1 while all row blocks pass over it), and the
- * unfinished chains wait in a stack tile of up to TILE_ROWS rows between
- * chunks: each chain still runs over k in increasing order. Slices touch
- * disjoint cache lines of a k-row, so slicing reads no weight twice. */
+/* With more rows than one register tile holds, every row block streams
+ * the slice's weights again. From L2 that costs little; when the weights
+ * overflow L2 (a->k_chunks), k runs in chunks of KC instead (the slice's
+ * chunk stays in L1 while all row blocks pass over it), and the unfinished
+ * chains wait in a stack tile of up to TILE_ROWS rows between chunks: each
+ * chain still runs over k in increasing order. Slices touch disjoint cache
+ * lines of a k-row, so slicing reads no weight twice. */
 #define TILE_ROWS 32
 #define KC_FOR(PW) ((size_t)(24 * 1024 / 4) / (PW))
 
@@ -343,7 +344,7 @@ RNNK_INLINE void elman_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, 
     _Alignas(64) float tile[TILE_ROWS * MAXV * RNNK_VW];                                                \
     for (size_t u0 = 0; u0 < UV; u0 += UT) {                                                            \
       const tile_cols tc = {UV, UT, u0};                                                                \
-      if (a->N <= nbmax || K <= kc) {                                                                   \
+      if (!a->k_chunks || a->N <= nbmax || K <= kc) {                                                   \
         for (size_t n0 = 0; n0 < a->N; n0 += nbmax)                                                     \
           op##_tile(a->N - n0 < nbmax ? a->N - n0 : nbmax, tc, a, p, n0, 0, K, NULL, tile);            \
         continue;                                                                                       \
