@@ -57,7 +57,6 @@ static int active_rows(const fwd_ctx *f, int t) {
   return na;
 }
 
-/* One layer and direction, executed by thread tid of nth. */
 /* Whether this thread's recurrent weights (bytes) overflow half of its L2
  * (the other half holds the step's rows); yes when the size is unknown. */
 static bool overflows_l2(size_t bytes) {
@@ -66,6 +65,7 @@ static bool overflows_l2(size_t bytes) {
   return id.l2_kib == 0 || bytes > (size_t)id.l2_kib * 1024 / 2;
 }
 
+/* One layer and direction, executed by thread tid of nth. */
 static void run_direction(const fwd_ctx *f, int tid, int nth, int l, int d, const float *in, size_t ld_in,
                           out_target out, size_t col, bool accumulate) {
   const rnnk_rnn *rnn = f->rnn;
