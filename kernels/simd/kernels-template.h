@@ -182,9 +182,9 @@ RNNK_INLINE void lstm_init(size_t NB, tile_cols tc, const rnnk_step_args *a, siz
   load_pre(NB, 4, tc, a, p * 4 * tc.UV * VW, n0, acc);
 }
 
-RNNK_INLINE void lstm_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
+RNNK_INLINE void lstm_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, const rnnk_cell_param *cp,
+                             size_t p, size_t n0, vf acc[][MAXV]) {
   const size_t U = tc.UV * VW, UT = tc.UT;
-  const rnnk_cell_param *cp = a->cp;
   for (size_t r = 0; r < NB; r++) {
     for (size_t u = 0; u < UT; u++) {
       const size_t j = unit_of(tc, p, u);
@@ -214,9 +214,9 @@ RNNK_INLINE void gru_init(size_t NB, tile_cols tc, const rnnk_step_args *a, size
     for (size_t u = 0; u < tc.UT; u++) acc[r][2 * tc.UT + u] = vf_load(a->bias + unit_of(tc, p, u));
 }
 
-RNNK_INLINE void gru_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0, vf acc[][MAXV]) {
+RNNK_INLINE void gru_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, const rnnk_cell_param *cp,
+                            size_t p, size_t n0, vf acc[][MAXV]) {
   const size_t UT = tc.UT;
-  const rnnk_cell_param *cp = a->cp;
   for (size_t r = 0; r < NB; r++) {
     const float *pre = a->pre + (n0 + r) * a->ld_pre + p * 3 * tc.UV * VW;
     for (size_t u = 0; u < UT; u++) {
@@ -234,10 +234,9 @@ RNNK_INLINE void gru_rz_init(size_t NB, tile_cols tc, const rnnk_step_args *a, s
   load_pre(NB, 2, tc, a, p * 3 * tc.UV * VW, n0, acc);
 }
 
-RNNK_INLINE void gru_rz_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0,
-                               vf acc[][MAXV]) {
+RNNK_INLINE void gru_rz_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, const rnnk_cell_param *cp,
+                               size_t p, size_t n0, vf acc[][MAXV]) {
   const size_t UT = tc.UT;
-  const rnnk_cell_param *cp = a->cp;
   for (size_t r = 0; r < NB; r++) {
     for (size_t u = 0; u < UT; u++) {
       const size_t j = unit_of(tc, p, u);
@@ -256,9 +255,8 @@ RNNK_INLINE void gru_n_init(size_t NB, tile_cols tc, const rnnk_step_args *a, si
     for (size_t u = 0; u < tc.UT; u++) acc[r][u] = vf_load(a->bias + unit_of(tc, p, u));
 }
 
-RNNK_INLINE void gru_n_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0,
-                              vf acc[][MAXV]) {
-  const rnnk_cell_param *cp = a->cp;
+RNNK_INLINE void gru_n_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, const rnnk_cell_param *cp,
+                              size_t p, size_t n0, vf acc[][MAXV]) {
   for (size_t r = 0; r < NB; r++) {
     const float *pre = a->pre + (n0 + r) * a->ld_pre + p * 3 * tc.UV * VW;
     for (size_t u = 0; u < tc.UT; u++) {
@@ -275,12 +273,25 @@ RNNK_INLINE void elman_init(size_t NB, tile_cols tc, const rnnk_step_args *a, si
   load_pre(NB, 1, tc, a, p * tc.UV * VW, n0, acc);
 }
 
-RNNK_INLINE void elman_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0,
-                              vf acc[][MAXV]) {
-  const rnnk_cell_param *cp = a->cp;
+RNNK_INLINE void elman_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, const rnnk_cell_param *cp,
+                              size_t p, size_t n0, vf acc[][MAXV]) {
   for (size_t r = 0; r < NB; r++)
     for (size_t u = 0; u < tc.UT; u++)
       vf_store(a->out + (n0 + r) * a->ld_out + unit_of(tc, p, u), act_v(acc[r][u], &cp->g, cp->clip));
+}
+
+/* The standard activations (f sigmoid, g and h tanh, no clip) get their
+ * own copy of each cell update, used for batches (N >= 4): with the kinds
+ * constant the update is straight-line code that interleaves the rows'
+ * sigmoid and tanh, where switching on the kind for every vector left each
+ * one waiting on its own exp and division. Only the update is copied; the
+ * k-loops are shared. USES says which of f, g, h a cell reads. */
+enum { USE_F = 1, USE_G = 2, USE_H = 4 };
+static const rnnk_cell_param STANDARD_ACTS = {
+    .f = {RNNK_K_SIGMOID, 0, 0}, .g = {RNNK_K_TANH, 0, 0}, .h = {RNNK_K_TANH, 0, 0}, .clip = 0.0f};
+RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
+  return cp->clip == 0.0f && !cp->input_forget && (!(uses & USE_F) || cp->f.kind == RNNK_K_SIGMOID) &&
+         (!(uses & USE_G) || cp->g.kind == RNNK_K_TANH) && (!(uses & USE_H) || cp->h.kind == RNNK_K_TANH);
 }
 
 /* Rows per register tile: NB*GV accumulators + GV weights + 1 broadcast
@@ -307,7 +318,7 @@ RNNK_INLINE void elman_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, 
 /* One register tile: NB rows, slice tc, chains over [k0, k1); started by
  * init when k0 = 0 (else from the stack tile), finished by the cell update
  * when k1 = K (else parked in the stack tile). */
-#define DEFINE_STEP(op, G)                                                                              \
+#define DEFINE_STEP(op, G, USES)                                                                        \
   RNNK_INLINE void op##_block(size_t NB, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0,   \
                               size_t k0, size_t k1, const float *pf, float *tile) {                    \
     const size_t GV = (G) * tc.UT;                                                                      \
@@ -317,8 +328,10 @@ RNNK_INLINE void elman_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, 
       for (size_t r = 0; r < NB; r++)                                                                   \
         for (size_t v = 0; v < GV; v++) acc[r][v] = vf_load(tile + r * MAXV * VW + v * VW);             \
     chain(NB, (G), tc, a, a->W + p * a->K * (G) * tc.UV * VW, n0, k0, k1, pf, acc);                    \
-    if (k1 == a->K) op##_finish(NB, tc, a, p, n0, acc);                                                 \
-    else                                                                                                \
+    if (k1 == a->K) {                                                                                   \
+      if (a->N >= 4 && standard_acts(a->cp, USES)) op##_finish(NB, tc, a, &STANDARD_ACTS, p, n0, acc);  \
+      else op##_finish(NB, tc, a, a->cp, p, n0, acc);                                                   \
+    } else                                                                                              \
       for (size_t r = 0; r < NB; r++)                                                                   \
         for (size_t v = 0; v < GV; v++) vf_store(tile + r * MAXV * VW + v * VW, acc[r][v]);             \
   }                                                                                                     \
@@ -377,8 +390,8 @@ RNNK_INLINE void elman_finish(size_t NB, tile_cols tc, const rnnk_step_args *a, 
   }                                                                                                     \
   void RNNK_NAME(op)(const rnnk_step_args *a) { op##_panels(a); }
 
-DEFINE_STEP(lstm, 4)
-DEFINE_STEP(gru, 3)
-DEFINE_STEP(gru_rz, 2)
-DEFINE_STEP(gru_n, 1)
-DEFINE_STEP(elman, 1)
+DEFINE_STEP(lstm, 4, USE_F | USE_G | USE_H)
+DEFINE_STEP(gru, 3, USE_F | USE_G)
+DEFINE_STEP(gru_rz, 2, USE_F)
+DEFINE_STEP(gru_n, 1, USE_G)
+DEFINE_STEP(elman, 1, USE_G)
