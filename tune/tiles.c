@@ -59,9 +59,11 @@ void rnnk_tiles_choose(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t) {
   rnnk_tiles_default(isa, cfg, t);
   /* The packed layout is chosen per (ISA, cell, H, I): look the shape up
    * for the batch the caller expects (else batch 1), one thread. */
-  rnnk_tune_key k = rnnk_tiles_key(isa, cfg, cfg->batch_hint > 1 ? cfg->batch_hint : 1, 1);
+  const int batch = cfg->batch_hint > 1 ? cfg->batch_hint : 1;
+  rnnk_tune_key k = rnnk_tiles_key(isa, cfg, batch, 1);
   rnnk_tune_value v;
   if (rnnk_tune_cache_lookup(&k, &v) != RNNK_OK) {
+    if (batch == 1) return;
     k = rnnk_tiles_key(isa, cfg, 1, 1);
     if (rnnk_tune_cache_lookup(&k, &v) != RNNK_OK) return;
   }

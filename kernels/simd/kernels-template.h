@@ -318,77 +318,76 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
 /* One register tile: NB rows, slice tc, chains over [k0, k1); started by
  * init when k0 = 0 (else from the stack tile), finished by the cell update
  * when k1 = K (else parked in the stack tile). */
-#define DEFINE_STEP(op, G, USES)                                                                        \
+#define DEFINE_STEP(op, G, USES)                                                                       \
   RNNK_INLINE void op##_block(size_t NB, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0,   \
                               size_t k0, size_t k1, const float *pf, float *tile) {                    \
-    const size_t GV = (G) * tc.UT;                                                                      \
-    vf acc[8][MAXV];                                                                                    \
-    if (k0 == 0) op##_init(NB, tc, a, p, n0, acc);                                                      \
-    else                                                                                                \
-      for (size_t r = 0; r < NB; r++)                                                                   \
-        for (size_t v = 0; v < GV; v++) acc[r][v] = vf_load(tile + r * MAXV * VW + v * VW);             \
+    const size_t GV = (G) * tc.UT;                                                                     \
+    vf acc[8][MAXV];                                                                                   \
+    if (k0 == 0) op##_init(NB, tc, a, p, n0, acc);                                                     \
+    else                                                                                               \
+      for (size_t r = 0; r < NB; r++)                                                                  \
+        for (size_t v = 0; v < GV; v++) acc[r][v] = vf_load(tile + r * MAXV * VW + v * VW);            \
     chain(NB, (G), tc, a, a->W + p * a->K * (G) * tc.UV * VW, n0, k0, k1, pf, acc);                    \
-    if (k1 == a->K) {                                                                                   \
-      if (a->N >= 4 && standard_acts(a->cp, USES)) op##_finish(NB, tc, a, &STANDARD_ACTS, p, n0, acc);  \
-      else op##_finish(NB, tc, a, a->cp, p, n0, acc);                                                   \
-    } else                                                                                              \
-      for (size_t r = 0; r < NB; r++)                                                                   \
-        for (size_t v = 0; v < GV; v++) vf_store(tile + r * MAXV * VW + v * VW, acc[r][v]);             \
-  }                                                                                                     \
+    if (k1 == a->K) {                                                                                  \
+      if (a->N >= 4 && standard_acts(a->cp, USES)) op##_finish(NB, tc, a, &STANDARD_ACTS, p, n0, acc); \
+      else op##_finish(NB, tc, a, a->cp, p, n0, acc);                                                  \
+    } else                                                                                             \
+      for (size_t r = 0; r < NB; r++)                                                                  \
+        for (size_t v = 0; v < GV; v++) vf_store(tile + r * MAXV * VW + v * VW, acc[r][v]);            \
+  }                                                                                                    \
   RNNK_INLINE void op##_tile(size_t nb, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0,    \
                              size_t k0, size_t k1, const float *pf, float *tile) {                     \
-    switch (nb) {                                                                                       \
-    case 8: op##_block(8, tc, a, p, n0, k0, k1, pf, tile); break;                                           \
-    case 7: op##_block(7, tc, a, p, n0, k0, k1, pf, tile); break;                                           \
-    case 6: op##_block(6, tc, a, p, n0, k0, k1, pf, tile); break;                                           \
-    case 5: op##_block(5, tc, a, p, n0, k0, k1, pf, tile); break;                                           \
-    case 4: op##_block(4, tc, a, p, n0, k0, k1, pf, tile); break;                                           \
-    case 3: op##_block(3, tc, a, p, n0, k0, k1, pf, tile); break;                                           \
-    case 2: op##_block(2, tc, a, p, n0, k0, k1, pf, tile); break;                                           \
-    default: op##_block(1, tc, a, p, n0, k0, k1, pf, tile); break;                                          \
-    }                                                                                                   \
-  }                                                                                                     \
-  /* All rows of panel p, slice by slice (UT vectors per gate each). With    \
-   * k-chunks, the first row tile of a chunk prefetches the next chunk     \
-   * (or, after the last, panel pnext's first; NULL: none) into L2. */     \
+    switch (nb) {                                                                                      \
+    case 8: op##_block(8, tc, a, p, n0, k0, k1, pf, tile); break;                                      \
+    case 7: op##_block(7, tc, a, p, n0, k0, k1, pf, tile); break;                                      \
+    case 6: op##_block(6, tc, a, p, n0, k0, k1, pf, tile); break;                                      \
+    case 5: op##_block(5, tc, a, p, n0, k0, k1, pf, tile); break;                                      \
+    case 4: op##_block(4, tc, a, p, n0, k0, k1, pf, tile); break;                                      \
+    case 3: op##_block(3, tc, a, p, n0, k0, k1, pf, tile); break;                                      \
+    case 2: op##_block(2, tc, a, p, n0, k0, k1, pf, tile); break;                                      \
+    default: op##_block(1, tc, a, p, n0, k0, k1, pf, tile); break;                                     \
+    }                                                                                                  \
+  }                                                                                                    \
+  /* All rows of panel p, slice by slice (UT vectors per gate each). With                              \
+   * k-chunks, the first row tile of a chunk prefetches the next chunk                                 \
+   * (or, after the last, panel pnext's first; NULL: none) into L2. */                                 \
   RNNK_INLINE void op##_rows(size_t UV, size_t UT, const rnnk_step_args *a, size_t p, const float *pnext) { \
     const size_t nbmax = NB_FOR((G) * UT), K = a->K, kc = KC_FOR((G) * UT * VW), pw = (G) * UV * VW;   \
-    const float *Wp = a->W + p * K * pw;                                                                \
-    _Alignas(64) float tile[TILE_ROWS * MAXV * RNNK_VW];                                                \
-    for (size_t u0 = 0; u0 < UV; u0 += UT) {                                                            \
-      const tile_cols tc = {UV, UT, u0};                                                                \
-      if (!a->k_chunks || a->N <= nbmax || K <= kc) {                                                   \
-        for (size_t n0 = 0; n0 < a->N; n0 += nbmax)                                                     \
+    const float *Wp = a->W + p * K * pw;                                                               \
+    _Alignas(64) float tile[TILE_ROWS * MAXV * RNNK_VW];                                               \
+    for (size_t u0 = 0; u0 < UV; u0 += UT) {                                                           \
+      const tile_cols tc = {UV, UT, u0};                                                               \
+      if (!a->k_chunks || a->N <= nbmax || K <= kc) {                                                  \
+        for (size_t n0 = 0; n0 < a->N; n0 += nbmax)                                                    \
           op##_tile(a->N - n0 < nbmax ? a->N - n0 : nbmax, tc, a, p, n0, 0, K, NULL, tile);            \
-        continue;                                                                                       \
-      }                                                                                                 \
-      const size_t rows = TILE_ROWS / nbmax * nbmax;                                                    \
-      for (size_t s0 = 0; s0 < a->N; s0 += rows) {                                                      \
-        const size_t s1 = a->N - s0 < rows ? a->N : s0 + rows;                                          \
-        for (size_t k0 = 0; k0 < K; k0 += kc) {                                                         \
-          const float *pf = k0 + kc < K ? Wp + (k0 + kc) * pw : s1 == a->N ? pnext : NULL;              \
-          for (size_t n0 = s0; n0 < s1; n0 += nbmax)                                                    \
-            op##_tile(s1 - n0 < nbmax ? s1 - n0 : nbmax, tc, a, p, n0, k0, K - k0 < kc ? K : k0 + kc,   \
-                      n0 == s0 ? pf : NULL, tile + (n0 - s0) * MAXV * VW);                              \
-        }                                                                                               \
-      }                                                                                                 \
-    }                                                                                                   \
-  }                                                                                                     \
-  RNNK_INLINE void op##_panels(const rnnk_step_args *a) {                                               \
-    const size_t uv = a->U / VW, pfloats = a->K * (G) * a->U;                                           \
-    for (size_t i = a->p0; i < a->p1; i++) {                                                            \
-      const size_t p = a->backward ? a->p1 - 1 - (i - a->p0) : i;                                       \
-      const float *pnext = i + 1 < a->p1 ? a->W + (a->backward ? p - 1 : p + 1) * pfloats : NULL;       \
-      if ((G) <= 2 && uv == 4) {                                                                        \
-        if (a->N <= NB_FOR((G) * 4)) op##_rows(4, 4, a, p, pnext);                                      \
-        else op##_rows(4, UT_SLICE(G, 4), a, p, pnext);                                                 \
-      } else if (uv == 2) {                                                                             \
-        if (a->N <= NB_FOR((G) * 2)) op##_rows(2, 2, a, p, pnext);                                      \
-        else op##_rows(2, UT_SLICE(G, 2), a, p, pnext);                                                 \
-      } else op##_rows(1, 1, a, p, pnext);                                                              \
-    }                                                                                                   \
-  }                                                                                                     \
-  void RNNK_NAME(op)(const rnnk_step_args *a) { op##_panels(a); }
+        continue;                                                                                      \
+      }                                                                                                \
+      const size_t rows = TILE_ROWS / nbmax * nbmax;                                                   \
+      for (size_t s0 = 0; s0 < a->N; s0 += rows) {                                                     \
+        const size_t s1 = a->N - s0 < rows ? a->N : s0 + rows;                                         \
+        for (size_t k0 = 0; k0 < K; k0 += kc) {                                                        \
+          const float *pf = k0 + kc < K ? Wp + (k0 + kc) * pw : s1 == a->N ? pnext : NULL;             \
+          for (size_t n0 = s0; n0 < s1; n0 += nbmax)                                                   \
+            op##_tile(s1 - n0 < nbmax ? s1 - n0 : nbmax, tc, a, p, n0, k0, K - k0 < kc ? K : k0 + kc,  \
+                      n0 == s0 ? pf : NULL, tile + (n0 - s0) * MAXV * VW);                             \
+        }                                                                                              \
+      }                                                                                                \
+    }                                                                                                  \
+  }                                                                                                    \
+  void RNNK_NAME(op)(const rnnk_step_args *a) {                                                        \
+    const size_t uv = a->U / VW, pfloats = a->K * (G) * a->U;                                          \
+    for (size_t i = a->p0; i < a->p1; i++) {                                                           \
+      const size_t p = a->backward ? a->p1 - 1 - (i - a->p0) : i;                                      \
+      const float *pnext = i + 1 < a->p1 ? a->W + (a->backward ? p - 1 : p + 1) * pfloats : NULL;      \
+      if ((G) <= 2 && uv == 4) {                                                                       \
+        if (a->N <= NB_FOR((G) * 4)) op##_rows(4, 4, a, p, pnext);                                     \
+        else op##_rows(4, UT_SLICE(G, 4), a, p, pnext);                                                \
+      } else if (uv == 2) {                                                                            \
+        if (a->N <= NB_FOR((G) * 2)) op##_rows(2, 2, a, p, pnext);                                     \
+        else op##_rows(2, UT_SLICE(G, 2), a, p, pnext);                                                \
+      } else op##_rows(1, 1, a, p, pnext);                                                             \
+    }                                                                                                  \
+  }
 
 DEFINE_STEP(lstm, 4, USE_F | USE_G | USE_H)
 DEFINE_STEP(gru, 3, USE_F | USE_G)
