@@ -261,6 +261,9 @@ static void step_checks(const rnnk_ukernels *ref, const rnnk_ukernels *uk, rng *
   for (int kind = 0; kind < K_COUNT; kind++)
     for (size_t p0 = 0; p0 < 4; p0++)
       step_check(ref, uk, uk->unit_align, (step_kind)kind, 100, 3, 33, (int)p0, p0, p0 + 2, false, r);
+  /* many tall row tiles over L2-overflowing weights: the prefetching stream */
+  for (int kind = 0; kind < K_COUNT; kind++)
+    step_check(ref, uk, uk->unit_align, (step_kind)kind, 100, 45, 200, kind % 5, 0, (size_t)-1, true, r);
 }
 
 /* ------------------------------------------------------------ networks */

@@ -183,18 +183,22 @@ Test(kernels, steps_partial_panels) {
         compare_step(t[it].uk, t[it].vw, (step_kind)kind, 100, 3, 33, 0, kind == K_LSTM, p0, p0 + 2, false, &rng);
 }
 
-/* Rows for several register tiles and k longer than a chunk: the chunked
- * path (k_chunks) and the unchunked one give the reference's bits. */
+/* Rows for several register tiles and k longer than a chunk: with
+ * k_chunks, N = 13 takes the chunked path (2-3 tall tiles, or AVX2's 2-row
+ * LSTM tiles) and N = 45 mostly the prefetching stream (4 or more tiles of
+ * 4 or more rows); both, and the unchunked path, give the reference's bits. */
 Test(kernels, steps_k_chunks) {
   isa_kernels t[3];
   const int nt = simd_tables(t);
   test_rng rng = {11};
+  const int Ns[] = {13, 45};
   for (int it = 0; it < nt; it++)
     for (int uv = 1; uv <= 2; uv++)
       for (int kind = K_LSTM; kind <= K_ELMAN; kind++)
-        for (int kc = 0; kc < 2; kc++)
-          compare_step(t[it].uk, uv * t[it].vw, (step_kind)kind, 2 * uv * t[it].vw + 3, 45, 1100, kind % 5,
-                       kind == K_LSTM, 0, 1000, kc, &rng);
+        for (int ni = 0; ni < 2; ni++)
+          for (int kc = 0; kc < 2; kc++)
+            compare_step(t[it].uk, uv * t[it].vw, (step_kind)kind, 2 * uv * t[it].vw + 3, Ns[ni], 1100, kind % 5,
+                         kind == K_LSTM, 0, 1000, kc, &rng);
 }
 
 Test(kernels, activation_kernel_matches_reference) {

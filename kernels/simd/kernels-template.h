@@ -142,17 +142,21 @@ typedef struct tile_cols {
 #define TV(tc, g, t) (((g) * (tc).UV + (tc).u0 + (t)) * VW)
 
 /* acc[r][g*UT + t] += sum_{k in [k0, k1)} W[k][TV(g, t)] * hin[r][k] for NB rows.
- * pf (or NULL): weights to prefetch into L2 meanwhile, the k-row of pf
- * matching k0 first (the next chunk, while this one comes from L3). */
+ * pf (or NULL): weights to prefetch into L2 meanwhile (the next chunk or
+ * panel, while this one comes from L3): the tile's columns of k-row k - k0
+ * of pf, for every pf_every-th k from k0 + pf_first on. */
 RNNK_INLINE void chain(size_t NB, size_t G, tile_cols tc, const rnnk_step_args *a, const float *Wp, size_t n0,
-                       size_t k0, size_t k1, const float *pf, vf acc[][MAXV]) {
+                       size_t k0, size_t k1, const float *pf, size_t pf_every, size_t pf_first, vf acc[][MAXV]) {
   const size_t pw = G * tc.UV * VW, GV = G * tc.UT;
   const float *h = a->hin + n0 * a->ld_hin;
+  size_t pf_wait = pf_first + 1; /* k-rows until the next prefetch */
   for (size_t k = k0; k < k1; k++) {
     const float *w = Wp + k * pw;
-    if (pf)
+    if (pf && --pf_wait == 0) {
+      pf_wait = pf_every;
       for (size_t g = 0; g < G; g++)
         for (size_t t = 0; t < tc.UT; t++) __builtin_prefetch(pf + (k - k0) * pw + TV(tc, g, t), 0, 2);
+    }
     vf wv[MAXV];
     for (size_t g = 0; g < G; g++)
       for (size_t t = 0; t < tc.UT; t++) wv[g * tc.UT + t] = vf_load(w + TV(tc, g, t));
@@ -306,12 +310,19 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
 #define UT_SLICE(G, UV) ((G) * (UV) <= 4 ? (UV) : (G) >= 4 ? 1 : 4 / (G))
 
 /* With more rows than one register tile holds, every row block streams
- * the slice's weights again. From L2 that costs little; when the weights
- * overflow L2 (a->k_chunks), k runs in chunks of KC instead (the slice's
- * chunk stays in L1 while all row blocks pass over it), and the unfinished
- * chains wait in a stack tile of up to TILE_ROWS rows between chunks: each
- * chain still runs over k in increasing order. Slices touch disjoint cache
- * lines of a k-row, so slicing reads no weight twice. */
+ * the slice's weights again. From L2 that costs little. When the weights
+ * overflow L2 (a->k_chunks):
+ * - with at least 4 row tiles of at least 4 rows ("stream"; 6-row zmm tiles
+ *   ask L2 for 21 bytes a cycle) every tile still reads the panel from L2,
+ *   and the tiles share the prefetch of the next panel from L3, each taking
+ *   every tiles-th k-row, so that stream runs during all of the panel's
+ *   FMAs instead of stalling its first tile (LSTM N=64 H=512: 7% faster);
+ * - else (few or short tiles: N=8, AVX2's 2-row LSTM tiles) k runs in
+ *   chunks of KC: the slice's chunk stays in L1 while all row blocks pass
+ *   over it, and the unfinished chains wait in a stack tile of up to
+ *   TILE_ROWS rows between chunks.
+ * Each chain still runs over k in increasing order. Slices touch disjoint
+ * cache lines of a k-row, so slicing reads no weight twice. */
 #define TILE_ROWS 32
 #define KC_FOR(PW) ((size_t)(24 * 1024 / 4) / (PW))
 
@@ -320,14 +331,16 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
  * when k1 = K (else parked in the stack tile). */
 #define DEFINE_STEP(op, G, USES)                                                                       \
   RNNK_INLINE void op##_block(size_t NB, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0,   \
-                              size_t k0, size_t k1, const float *pf, float *tile) {                    \
+                              size_t k0, size_t k1, const float *pf, size_t pf_every, size_t pf_first, \
+                              float *tile) {                                                           \
     const size_t GV = (G) * tc.UT;                                                                     \
     vf acc[8][MAXV];                                                                                   \
     if (k0 == 0) op##_init(NB, tc, a, p, n0, acc);                                                     \
     else                                                                                               \
       for (size_t r = 0; r < NB; r++)                                                                  \
         for (size_t v = 0; v < GV; v++) acc[r][v] = vf_load(tile + r * MAXV * VW + v * VW);            \
-    chain(NB, (G), tc, a, a->W + p * a->K * (G) * tc.UV * VW, n0, k0, k1, pf, acc);                    \
+    chain(NB, (G), tc, a, a->W + p * a->K * (G) * tc.UV * VW, n0, k0, k1, pf, pf_every, pf_first,     \
+          acc);                                                                                        \
     if (k1 == a->K) {                                                                                  \
       if (a->N >= 4 && standard_acts(a->cp, USES)) op##_finish(NB, tc, a, &STANDARD_ACTS, p, n0, acc); \
       else op##_finish(NB, tc, a, a->cp, p, n0, acc);                                                  \
@@ -336,30 +349,37 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
         for (size_t v = 0; v < GV; v++) vf_store(tile + r * MAXV * VW + v * VW, acc[r][v]);            \
   }                                                                                                    \
   RNNK_INLINE void op##_tile(size_t nb, tile_cols tc, const rnnk_step_args *a, size_t p, size_t n0,    \
-                             size_t k0, size_t k1, const float *pf, float *tile) {                     \
+                             size_t k0, size_t k1, const float *pf, size_t pf_every, size_t pf_first,  \
+                             float *tile) {                                                            \
     switch (nb) {                                                                                      \
-    case 8: op##_block(8, tc, a, p, n0, k0, k1, pf, tile); break;                                      \
-    case 7: op##_block(7, tc, a, p, n0, k0, k1, pf, tile); break;                                      \
-    case 6: op##_block(6, tc, a, p, n0, k0, k1, pf, tile); break;                                      \
-    case 5: op##_block(5, tc, a, p, n0, k0, k1, pf, tile); break;                                      \
-    case 4: op##_block(4, tc, a, p, n0, k0, k1, pf, tile); break;                                      \
-    case 3: op##_block(3, tc, a, p, n0, k0, k1, pf, tile); break;                                      \
-    case 2: op##_block(2, tc, a, p, n0, k0, k1, pf, tile); break;                                      \
-    default: op##_block(1, tc, a, p, n0, k0, k1, pf, tile); break;                                     \
+    case 8: op##_block(8, tc, a, p, n0, k0, k1, pf, pf_every, pf_first, tile); break;                  \
+    case 7: op##_block(7, tc, a, p, n0, k0, k1, pf, pf_every, pf_first, tile); break;                  \
+    case 6: op##_block(6, tc, a, p, n0, k0, k1, pf, pf_every, pf_first, tile); break;                  \
+    case 5: op##_block(5, tc, a, p, n0, k0, k1, pf, pf_every, pf_first, tile); break;                  \
+    case 4: op##_block(4, tc, a, p, n0, k0, k1, pf, pf_every, pf_first, tile); break;                  \
+    case 3: op##_block(3, tc, a, p, n0, k0, k1, pf, pf_every, pf_first, tile); break;                  \
+    case 2: op##_block(2, tc, a, p, n0, k0, k1, pf, pf_every, pf_first, tile); break;                  \
+    default: op##_block(1, tc, a, p, n0, k0, k1, pf, pf_every, pf_first, tile); break;                 \
     }                                                                                                  \
   }                                                                                                    \
-  /* All rows of panel p, slice by slice (UT vectors per gate each). With                              \
+  /* All rows of panel p, slice by slice (UT vectors per gate each). The                               \
+   * tiles of a stream prefetch panel pnext (NULL: none) into L2; with                                 \
    * k-chunks, the first row tile of a chunk prefetches the next chunk                                 \
-   * (or, after the last, panel pnext's first; NULL: none) into L2. */                                 \
-  RNNK_INLINE void op##_rows(size_t UV, size_t UT, const rnnk_step_args *a, size_t p, const float *pnext) { \
+   * (or, after the last, panel pnext's first). */                                                     \
+  RNNK_INLINE void op##_rows(size_t UV, size_t UT, const rnnk_step_args *a, size_t p,                 \
+                             const float *pnext) {                                                     \
     const size_t nbmax = NB_FOR((G) * UT), K = a->K, kc = KC_FOR((G) * UT * VW), pw = (G) * UV * VW;   \
     const float *Wp = a->W + p * K * pw;                                                               \
     _Alignas(64) float tile[TILE_ROWS * MAXV * RNNK_VW];                                               \
     for (size_t u0 = 0; u0 < UV; u0 += UT) {                                                           \
       const tile_cols tc = {UV, UT, u0};                                                               \
-      if (!a->k_chunks || a->N <= nbmax || K <= kc) {                                                  \
+      const size_t tiles = (a->N + nbmax - 1) / nbmax;                                                 \
+      const bool stream = a->k_chunks && tiles >= 4 && nbmax >= 4;                                     \
+      if (!a->k_chunks || a->N <= nbmax || K <= kc || stream) {                                        \
+        const float *pf = stream ? pnext : NULL;                                                       \
         for (size_t n0 = 0; n0 < a->N; n0 += nbmax)                                                    \
-          op##_tile(a->N - n0 < nbmax ? a->N - n0 : nbmax, tc, a, p, n0, 0, K, NULL, tile);            \
+          op##_tile(a->N - n0 < nbmax ? a->N - n0 : nbmax, tc, a, p, n0, 0, K, pf, tiles, n0 / nbmax, \
+                    tile);                                                                             \
         continue;                                                                                      \
       }                                                                                                \
       const size_t rows = TILE_ROWS / nbmax * nbmax;                                                   \
@@ -369,7 +389,7 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
           const float *pf = k0 + kc < K ? Wp + (k0 + kc) * pw : s1 == a->N ? pnext : NULL;             \
           for (size_t n0 = s0; n0 < s1; n0 += nbmax)                                                   \
             op##_tile(s1 - n0 < nbmax ? s1 - n0 : nbmax, tc, a, p, n0, k0, K - k0 < kc ? K : k0 + kc,  \
-                      n0 == s0 ? pf : NULL, tile + (n0 - s0) * MAXV * VW);                             \
+                      n0 == s0 ? pf : NULL, 1, 0, tile + (n0 - s0) * MAXV * VW);                       \
         }                                                                                              \
       }                                                                                                \
     }                                                                                                  \
