@@ -337,8 +337,8 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
  * - with at most 8 rows and 32 vector registers, one tile takes all rows
  *   even past the register budget: the compiler then spills a few
  *   accumulators or folds weight loads into the FMAs, which costs nothing
- *   while the weights stream from L3 (LSTM N=8 H=1024: a step 17% faster
- *   than 6 + 2 rows over k-chunks, the whole sequence 2.5%);
+ *   while the weights stream from L3 (LSTM N=8 H=1024: a step 12-17% faster
+ *   than 6 + 2 rows over k-chunks, the whole sequence 2.5-3.5%);
  * - else (few or short tiles: N = 9..18 on zmm, AVX2's 2-row LSTM tiles)
  *   k runs in chunks of KC: the slice's chunk stays in L1 while all row
  *   blocks pass over it, and the unfinished chains wait in a stack tile of
