@@ -39,6 +39,14 @@
 
 /* ---------------------------------------------------------------- gemm */
 
+/* Spread prefetch in a k-loop: due on every pf_every-th k from pf_first on,
+ * counted down in *wait (start it at pf_first + 1), so no division per k. */
+RNNK_INLINE int prefetch_due(size_t *wait, size_t pf_every) {
+  if (--*wait != 0) return 0;
+  *wait = pf_every;
+  return 1;
+}
+
 /* pf (or NULL): the same columns of the next panel, prefetched into L2
  * meanwhile, k-row k for every pf_every-th k from pf_first on. */
 RNNK_INLINE void gemm_tile(size_t MB, size_t CV, size_t K, size_t pw, const float *A, size_t lda,
@@ -47,13 +55,11 @@ RNNK_INLINE void gemm_tile(size_t MB, size_t CV, size_t K, size_t pw, const floa
   vf acc[GEMM_MB][GEMM_CV];
   for (size_t r = 0; r < MB; r++)
     for (size_t v = 0; v < CV; v++) acc[r][v] = vf_load(init + r * ldi + v * VW);
-  size_t pf_wait = pf_first + 1; /* k-rows until the next prefetch */
+  size_t pf_wait = pf_first + 1;
   for (size_t k = 0; k < K; k++) {
     const float *w = W + k * pw;
-    if (pf && --pf_wait == 0) {
-      pf_wait = pf_every;
+    if (pf && prefetch_due(&pf_wait, pf_every))
       for (size_t v = 0; v < CV; v++) __builtin_prefetch(pf + k * pw + v * VW, 0, 2);
-    }
     vf wv[GEMM_CV];
     for (size_t v = 0; v < CV; v++) wv[v] = vf_load(w + v * VW);
     for (size_t r = 0; r < MB; r++) {
@@ -166,14 +172,12 @@ RNNK_INLINE void chain(size_t NB, size_t G, tile_cols tc, const rnnk_step_args *
                        size_t k0, size_t k1, const float *pf, size_t pf_every, size_t pf_first, vf acc[][MAXV]) {
   const size_t pw = G * tc.UV * VW, GV = G * tc.UT;
   const float *h = a->hin + n0 * a->ld_hin;
-  size_t pf_wait = pf_first + 1; /* k-rows until the next prefetch */
+  size_t pf_wait = pf_first + 1;
   for (size_t k = k0; k < k1; k++) {
     const float *w = Wp + k * pw;
-    if (pf && --pf_wait == 0) {
-      pf_wait = pf_every;
+    if (pf && prefetch_due(&pf_wait, pf_every))
       for (size_t g = 0; g < G; g++)
         for (size_t t = 0; t < tc.UT; t++) __builtin_prefetch(pf + (k - k0) * pw + TV(tc, g, t), 0, 2);
-    }
     vf wv[MAXV];
     for (size_t g = 0; g < G; g++)
       for (size_t t = 0; t < tc.UT; t++) wv[g * tc.UT + t] = vf_load(w + TV(tc, g, t));
