@@ -40,7 +40,7 @@ Test(activations, sigmoid_within_3_ulp) {
   cr_assert(worst <= 3.0, "sigmoid: %.2f ulp at x = %g", worst, worst_x);
 }
 
-Test(activations, tanh_within_2_ulp) {
+Test(activations, tanh_within_2_5_ulp) {
   double worst = 0, worst_x = 0;
   for (double x = -12; x <= 12; x += 1.3e-4) {
     const float xf = (float)x;
@@ -53,7 +53,7 @@ Test(activations, tanh_within_2_ulp) {
     const double e = ulps(act1(RNNK_K_TANH, (float)x), tanh((double)(float)x));
     if (e > worst) worst = e, worst_x = x;
   }
-  cr_assert(worst <= 2.0, "tanh: %.2f ulp at x = %g", worst, worst_x);
+  cr_assert(worst <= 2.5, "tanh: %.2f ulp at x = %g", worst, worst_x);
 }
 
 Test(activations, properties) {
