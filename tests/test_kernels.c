@@ -184,7 +184,7 @@ Test(kernels, steps_partial_panels) {
 }
 
 /* Rows for several register tiles and k longer than a chunk: with
- * k_chunks, N = 13 takes the chunked path (2-3 tall tiles, or AVX2's 2-row
+ * k_chunks, N = 13 takes the chunked path (2-3 tall tiles, or AVX2's 3-row
  * LSTM tiles) and N = 45 mostly the prefetching stream (4 or more tiles of
  * 4 or more rows); both, and the unchunked path, give the reference's bits. */
 Test(kernels, steps_k_chunks) {

@@ -29,11 +29,13 @@
 #define RNNK_INLINE static inline __attribute__((always_inline))
 #define MAXV 8 /* most vectors per tile row (LSTM with UV = 2, two-gate cells with UV = 4) */
 
-#if RNNK_VREGS >= 32
+/* GEMM register tile: GEMM_MB x GEMM_CV accumulators + GEMM_CV weights + 1
+ * broadcast (zmm: 24 + 4 + 1 of 32; ymm: 12 + 2 + 1 of 16, where 4 x 2 left
+ * 8 accumulators, just the FMA latency x ports, and ran 8% slower). */
 #define GEMM_MB 6
+#if RNNK_VREGS >= 32
 #define GEMM_CV 4
 #else
-#define GEMM_MB 4
 #define GEMM_CV 2
 #endif
 
@@ -85,10 +87,8 @@ RNNK_INLINE void gemm_cols(size_t CV, size_t M, size_t K, size_t pw, const float
     gemm_tile(GEMM_MB, CV, K, pw, A + m * lda, lda, W, init + m * ldi, ldi, C + m * ldc, ldc, pf, tiles,
               m / GEMM_MB);
   switch (M - m) {
-#if GEMM_MB > 5
   case 5: gemm_tile(5, CV, K, pw, A + m * lda, lda, W, init + m * ldi, ldi, C + m * ldc, ldc, NULL, 1, 0); break;
   case 4: gemm_tile(4, CV, K, pw, A + m * lda, lda, W, init + m * ldi, ldi, C + m * ldc, ldc, NULL, 1, 0); break;
-#endif
   case 3: gemm_tile(3, CV, K, pw, A + m * lda, lda, W, init + m * ldi, ldi, C + m * ldc, ldc, NULL, 1, 0); break;
   case 2: gemm_tile(2, CV, K, pw, A + m * lda, lda, W, init + m * ldi, ldi, C + m * ldc, ldc, NULL, 1, 0); break;
   case 1: gemm_tile(1, CV, K, pw, A + m * lda, lda, W, init + m * ldi, ldi, C + m * ldc, ldc, NULL, 1, 0); break;
@@ -321,8 +321,13 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
 
 /* Rows per register tile: NB*GV accumulators + GV weights + 1 broadcast
  * fit the register file, so a k's weights are loaded once for all rows
- * (more rows made the compiler fold a weight load into every fma). */
-#define NB_RAW(GV) ((RNNK_VREGS - (GV)-1) / (GV))
+ * (more rows made the compiler fold a weight load into every fma, a loss on
+ * zmm). Except where that leaves fewer than 3 rows on a 16-register ISA
+ * (AVX2 LSTM: 2 rows, 8 accumulators): there the rows fill the file and
+ * the weights are read from L1 by each fma, 3 rows of 4 gates (AVX2 step,
+ * LSTM N=3..64: 12-36% faster; Elman N=8 sequence 19%). */
+#define NB_FIT(GV) ((RNNK_VREGS - (GV)-1) / (GV))
+#define NB_RAW(GV) (RNNK_VREGS < 32 && NB_FIT(GV) < 3 ? (RNNK_VREGS - 1) / (GV) : NB_FIT(GV))
 #define NB_FOR(GV) (NB_RAW(GV) < 1 ? 1 : NB_RAW(GV) > 8 ? 8 : NB_RAW(GV))
 
 /* Vectors per gate in a tile of a panel of UV when the rows do not fit one
@@ -343,7 +348,7 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
  *   accumulators or folds weight loads into the FMAs, which costs nothing
  *   while the weights stream from L3 (LSTM N=8 H=1024: a step 12-17% faster
  *   than 6 + 2 rows over k-chunks, the whole sequence 2.5-3.5%);
- * - else (few or short tiles: N = 9..18 on zmm, AVX2's 2-row LSTM tiles)
+ * - else (few or short tiles: N = 9..18 on zmm, AVX2's 3-row LSTM tiles)
  *   k runs in chunks of KC: the slice's chunk stays in L1 while all row
  *   blocks pass over it, and the unfinished chains wait in a stack tile of
  *   up to TILE_ROWS rows between chunks.
