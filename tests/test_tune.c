@@ -127,9 +127,8 @@ Test(tune, batch_hint_picks_the_layout_entry) {
   rnnk_config r;
   cr_assert_eq(rnnk_config_resolve(&c, &r), RNNK_OK);
   const rnnk_isa isa = rnnk_active_isa();
-  rnnk_tiles def;
-  rnnk_tiles_default(isa, &r, &def);
-  const int U = def.unit; /* one vector per gate-row; 2U is a valid LSTM panel too */
+  /* one vector per gate-row; 2U is a valid LSTM panel too (scalar: any unit) */
+  const int U = isa == RNNK_ISA_SCALAR ? 8 : (int)rnnk_ukernels_for(isa)->unit_align;
   rnnk_tune_key k1 = rnnk_tiles_key(isa, &r, 1, 1), k64 = rnnk_tiles_key(isa, &r, 64, 1);
   rnnk_tune_value v1 = {.unit = 2 * U, .split = 1, .ms = 1, .ms_default = 1};
   rnnk_tune_value v64 = {.unit = U, .split = 1, .ms = 1, .ms_default = 1};

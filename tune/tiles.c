@@ -5,22 +5,27 @@
  * created. Units are 1, 2 or 4 vector widths (rnnk_max_unit_vectors). The
  * defaults: one vector per gate-row for LSTM and GRU (their 3-4 gates
  * already give a single row enough independent fma chains); four for the
- * one-gate Elman and Jordan cells, measured 2x faster than one at N = 1. */
+ * one-gate Elman and Jordan cells, measured 2x faster than one at N = 1.
+ * Except AVX2 for a single sequence (config batch_hint <= 1): a 1-row tile
+ * of 8-unit LSTM/GRU panels has 3-4 accumulators, fewer than FMA latency x
+ * ports, and 16-unit panels ran N = 1 sequences 8-23% faster (LSTM H=128
+ * 0.77, H=256 0.92, GRU H=256 0.80) but batches 17% slower (N = 8, 64). */
 #include "src/internal.h"
 #include "tune/cache.h"
 
 typedef struct tile_defaults {
   rnnk_isa isa;
   int unit_lstm, unit_gru, unit_elman; /* U per cell family */
+  int unit_gates_single;               /* LSTM and GRU when batch_hint <= 1 (0: as above) */
   int unit_out;                        /* projection / Jordan output panels */
 } tile_defaults;
 
 static const tile_defaults defaults[] = {
-    /* isa              lstm gru elman out */
-    {RNNK_ISA_SCALAR,   8,   8,  8,    8},
-    {RNNK_ISA_AVX2,     8,   8,  32,   8},
-    {RNNK_ISA_AVX512,   16,  16, 64,   16},
-    {RNNK_ISA_NEON,     8,   8,  16,   4},
+    /* isa              lstm gru elman single out */
+    {RNNK_ISA_SCALAR,   8,   8,  8,    0,     8},
+    {RNNK_ISA_AVX2,     8,   8,  32,   16,    8},
+    {RNNK_ISA_AVX512,   16,  16, 64,   0,     16},
+    {RNNK_ISA_NEON,     8,   8,  16,   0,     4},
 };
 
 void rnnk_tiles_default(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t) {
@@ -28,6 +33,8 @@ void rnnk_tiles_default(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t) {
   for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++)
     if (defaults[i].isa == isa) d = &defaults[i];
   t->unit = cfg->cell == RNNK_LSTM ? d->unit_lstm : cfg->cell == RNNK_GRU ? d->unit_gru : d->unit_elman;
+  if (d->unit_gates_single && cfg->batch_hint <= 1 && (cfg->cell == RNNK_LSTM || cfg->cell == RNNK_GRU))
+    t->unit = d->unit_gates_single;
   t->unit_out = d->unit_out;
   t->time_chunk = 0;
   t->split = 1;

@@ -132,6 +132,7 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
   rnnk_status s = rnnk_config_resolve(cfg, &c);
   if (s) return s;
   if (batch < 1 || batch > 4096) return rnnk_fail(RNNK_EINVAL, "batch = %d: must be in 1..4096", batch);
+  c.batch_hint = batch; /* the defaults (the baseline) are those a network created for this batch gets */
   if (threads < 1 || threads > 1024) return rnnk_fail(RNNK_EINVAL, "threads = %d: must be in 1..1024", threads);
   const double limit = opt && opt->time_limit_s > 0 ? opt->time_limit_s * 1e3 : 10e3;
   const int repeats = opt && opt->repeats > 0 ? opt->repeats : 7;
