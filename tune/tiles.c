@@ -8,8 +8,8 @@
  * one-gate Elman and Jordan cells, measured 2x faster than one at N = 1.
  * Except AVX2 for a single sequence (config batch_hint <= 1): a 1-row tile
  * of 8-unit LSTM/GRU panels has 3-4 accumulators, fewer than FMA latency x
- * ports, and 16-unit panels ran N = 1 sequences 8-23% faster (LSTM H=128
- * 0.77, H=256 0.92, GRU H=256 0.80) but batches 17% slower (N = 8, 64). */
+ * ports; 16-unit panels ran N = 1 sequences faster (GRU H=256 0.71, LSTM
+ * H=128 0.82, H=256 0.98; L3-bound H=512 1.02) but batches 17% slower. */
 #include "src/internal.h"
 #include "tune/cache.h"
 
