@@ -73,6 +73,20 @@ RNNK_INLINE void gemm_tile(size_t MB, size_t CV, size_t K, size_t pw, const floa
     for (size_t v = 0; v < CV; v++) vf_store(C + r * ldc + v * VW, acc[r][v]);
 }
 
+/* A remainder tile of R < GEMM_MB rows, no prefetch; the switch makes R a
+ * constant so the accumulators stay in registers. */
+RNNK_INLINE void gemm_rest(size_t R, size_t CV, size_t K, size_t pw, const float *A, size_t lda,
+                           const float *W, const float *init, size_t ldi, float *C, size_t ldc) {
+  switch (R) {
+  case 5: gemm_tile(5, CV, K, pw, A, lda, W, init, ldi, C, ldc, NULL, 1, 0); break;
+  case 4: gemm_tile(4, CV, K, pw, A, lda, W, init, ldi, C, ldc, NULL, 1, 0); break;
+  case 3: gemm_tile(3, CV, K, pw, A, lda, W, init, ldi, C, ldc, NULL, 1, 0); break;
+  case 2: gemm_tile(2, CV, K, pw, A, lda, W, init, ldi, C, ldc, NULL, 1, 0); break;
+  case 1: gemm_tile(1, CV, K, pw, A, lda, W, init, ldi, C, ldc, NULL, 1, 0); break;
+  default: break;
+  }
+}
+
 /* All M rows of CV vector columns. With at least 4 full row tiles, the
  * tiles share the prefetch of the next panel's columns pf (each takes every
  * tiles-th k-row), so a W streamed from L3 arrives during the FMAs of this
@@ -90,17 +104,9 @@ RNNK_INLINE void gemm_cols(size_t CV, size_t M, size_t K, size_t pw, const float
   for (; m < full; m += GEMM_MB)
     gemm_tile(GEMM_MB, CV, K, pw, A + m * lda, lda, W, init + m * ldi, ldi, C + m * ldc, ldc, pf, tiles,
               m / GEMM_MB);
-  if (M - m > GEMM_MB) {
-    gemm_tile(4, CV, K, pw, A + m * lda, lda, W, init + m * ldi, ldi, C + m * ldc, ldc, NULL, 1, 0);
-    m += 4;
-  }
-  switch (M - m) {
-  case 5: gemm_tile(5, CV, K, pw, A + m * lda, lda, W, init + m * ldi, ldi, C + m * ldc, ldc, NULL, 1, 0); break;
-  case 4: gemm_tile(4, CV, K, pw, A + m * lda, lda, W, init + m * ldi, ldi, C + m * ldc, ldc, NULL, 1, 0); break;
-  case 3: gemm_tile(3, CV, K, pw, A + m * lda, lda, W, init + m * ldi, ldi, C + m * ldc, ldc, NULL, 1, 0); break;
-  case 2: gemm_tile(2, CV, K, pw, A + m * lda, lda, W, init + m * ldi, ldi, C + m * ldc, ldc, NULL, 1, 0); break;
-  case 1: gemm_tile(1, CV, K, pw, A + m * lda, lda, W, init + m * ldi, ldi, C + m * ldc, ldc, NULL, 1, 0); break;
-  default: break;
+  for (size_t r; m < M; m += r) {
+    r = M - m > GEMM_MB ? 4 : M - m;
+    gemm_rest(r, CV, K, pw, A + m * lda, lda, W, init + m * ldi, ldi, C + m * ldc, ldc);
   }
 }
 
