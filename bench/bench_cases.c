@@ -204,6 +204,7 @@ void bench_setup(const bench_opts *o) {
   add_ctx_f("roofline_bw_l2", "%.1f GB/s", g_roof.bw_l2);
   add_ctx_f("roofline_bw_l3", "%.1f GB/s", g_roof.bw_l3);
   add_ctx_f("roofline_bw_dram", "%.1f GB/s", g_roof.bw_dram);
+  add_ctx_f("roofline_bw_l2_ymm", "%.1f GB/s", g_roof.bw_l2_ymm);
 }
 
 /* ------------------------------------------------------------------ */
@@ -532,17 +533,28 @@ static bool prepare(prepared *p, const bcase *c) {
   }
 }
 
+/* The roofline a case is held to: its ISA's vectors for rnnk's kernels,
+ * the host's best for oneDNN and SLEEF (they choose their own). */
+static void case_roofline(const bcase *c, rnnk_roofline *rf) {
+  int bits = 0;
+  if (c->impl == IMPL_RNNK)
+    bits = c->isa == RNNK_ISA_AVX512 ? 512 : c->isa == RNNK_ISA_AVX2 ? 256 : c->isa == RNNK_ISA_SCALAR ? 32 : 0;
+  rnnk_roofline_for_width(&g_roof, bits, rf);
+}
+
 static void set_counters(rnnk_bench_state *st, prepared *p, int threads) {
   const char *which = "none";
   double bound = 0;
+  rnnk_roofline rf;
+  case_roofline(p->c, &rf);
   if (p->flops > 0 || p->wbytes_step > 0) {
     const int k = threads > 0 ? threads : 1;
     const int steps = (int)ceil(p->steps / k);
     if (p->rec_bytes_step > 0) /* whole network: the floor of the issue (W_hh per step + input GEMM) */
-      bound = rnnk_roofline_floor_ms(&g_roof, (p->flops - p->rec_flops) / k, p->rec_flops / k, p->rec_bytes_step / k,
+      bound = rnnk_roofline_floor_ms(&rf, (p->flops - p->rec_flops) / k, p->rec_flops / k, p->rec_bytes_step / k,
                                      (int)p->steps, &which);
     else
-      bound = rnnk_roofline_bound_ms(&g_roof, p->flops / k, p->wbytes_step, steps, &which);
+      bound = rnnk_roofline_bound_ms(&rf, p->flops / k, p->wbytes_step, steps, &which);
   }
   rnnk_bench_counter(st, "flops", p->flops, RNNK_BENCH_PLAIN);
   rnnk_bench_counter(st, "wbytes", p->wbytes_step * p->steps, RNNK_BENCH_PLAIN);

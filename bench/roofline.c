@@ -13,6 +13,9 @@
  * working set inside one call; the buffer is written before timing so the
  * pages exist. Working sets 16 KiB, 1 MiB, 16 MiB and 256 MiB stand for
  * L1, L2, L3 and DRAM on current x86 server cores (48 KiB L1d, 1-2 MiB L2).
+ * With AVX-512, L1-L3 are read once more with 32-byte loads: AVX2 kernels
+ * cannot stream L2 as fast as zmm loads do (this Xeon: ~100 against ~130
+ * GB/s), and their bound should say so.
  *
  * Each number is the median of several repeats, each repeat sized to take
  * about 30 ms (8 ms when quick) after one calibration run, which also warms
@@ -376,6 +379,27 @@ void rnnk_roofline_measure(rnnk_roofline *r, int quick) {
   r->bw_l2 = measure_read(rd, (size_t)1 << 20, &tm);
   r->bw_l3 = measure_read(rd, (size_t)16 << 20, &tm);
   r->bw_dram = measure_read(rd, (size_t)256 << 20, &tm);
+  r->bw_l1_ymm = r->bw_l1, r->bw_l2_ymm = r->bw_l2, r->bw_l3_ymm = r->bw_l3;
+#if RNNK_RL_X86
+  if (has_avx512 && __builtin_cpu_supports("avx")) {
+    r->bw_l1_ymm = measure_read(read_ymm, (size_t)16 << 10, &tm);
+    r->bw_l2_ymm = measure_read(read_ymm, (size_t)1 << 20, &tm);
+    r->bw_l3_ymm = measure_read(read_ymm, (size_t)16 << 20, &tm);
+  }
+#endif
+}
+
+void rnnk_roofline_for_width(const rnnk_roofline *r, int vector_bits, rnnk_roofline *out) {
+  *out = *r;
+  switch (vector_bits) {
+  case 512: out->fma_gflops_ymm = 0, out->fma_gflops_scalar = 0; break;
+  case 256:
+    out->fma_gflops_zmm = 0, out->fma_gflops_scalar = 0;
+    out->bw_l1 = r->bw_l1_ymm, out->bw_l2 = r->bw_l2_ymm, out->bw_l3 = r->bw_l3_ymm;
+    break;
+  case 32: out->fma_gflops_zmm = 0, out->fma_gflops_ymm = 0; break;
+  default: break;
+  }
 }
 
 size_t rnnk_roofline_l3_fit_bytes(const rnnk_roofline *r) {
@@ -428,6 +452,9 @@ void rnnk_roofline_print(const rnnk_roofline *r, FILE *f) {
   fprintf(f, "bw_l2 %.1f GB/s (1 MiB)\n", r->bw_l2);
   fprintf(f, "bw_l3 %.1f GB/s (16 MiB)\n", r->bw_l3);
   fprintf(f, "bw_dram %.1f GB/s (256 MiB)\n", r->bw_dram);
+  fprintf(f, "bw_l1_ymm %.1f GB/s (16 KiB, 32-byte loads)\n", r->bw_l1_ymm);
+  fprintf(f, "bw_l2_ymm %.1f GB/s (1 MiB, 32-byte loads)\n", r->bw_l2_ymm);
+  fprintf(f, "bw_l3_ymm %.1f GB/s (16 MiB, 32-byte loads)\n", r->bw_l3_ymm);
   fprintf(f, "l1_bytes %zu B\n", r->l1_bytes);
   fprintf(f, "l2_bytes %zu B\n", r->l2_bytes);
   fprintf(f, "l3_bytes %zu B (bound uses %zu)\n", r->l3_bytes, rnnk_roofline_l3_fit_bytes(r));

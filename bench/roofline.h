@@ -27,6 +27,10 @@ typedef struct rnnk_roofline {
   /* single-core read bandwidth, GB/s (1e9 bytes/s), for working sets of
      16 KiB (L1), 1 MiB (L2), 16 MiB (L3) and 256 MiB (DRAM) */
   double bw_l1, bw_l2, bw_l3, bw_dram;
+  /* the same L1, L2 and L3 reads with 32-byte loads, what AVX2 kernels
+     see (on this Xeon ~20% below 64-byte loads from L2); equal to the
+     above where 32 bytes is the widest load */
+  double bw_l1_ymm, bw_l2_ymm, bw_l3_ymm;
   /* data cache sizes of cpu0 from sysfs (defaults when unreadable); the L3
      is reported as the OS says, even when it is implausible */
   size_t l1_bytes, l2_bytes, l3_bytes;
@@ -38,6 +42,15 @@ typedef struct rnnk_roofline {
  * number it cannot measure is 0.
  */
 void rnnk_roofline_measure(rnnk_roofline *r, int quick);
+
+/**
+ * The roofline of kernels that use vectors of `vector_bits` only: 512 keeps
+ * the zmm FMA peak, 256 the ymm peak and the 32-byte-load bandwidths, 32
+ * the scalar peak; any other width (NEON, or a library such as oneDNN that
+ * picks its own) returns r unchanged. So an AVX2 kernel's "% of bound" is
+ * measured against what ymm can do on this core, not against zmm.
+ */
+void rnnk_roofline_for_width(const rnnk_roofline *r, int vector_bits, rnnk_roofline *out);
 
 /** L3 size the bound treats weights as fitting in: min(l3_bytes, 32 MiB).
  *  See roofline.c for why. */

@@ -155,9 +155,10 @@ static void print_table(bool quick) {
   printf("- median of %d repetitions; weights warm (one untimed run first); T=50, I=H, 1 thread; "
          "GRU = linear_before_reset\n", g_reps);
   printf("- roofline (this host, 1 core): FMA zmm %.1f / ymm %.1f / scalar %.1f GFLOP/s; read "
-         "L1 %.0f, L2 %.0f, L3 %.0f, DRAM %.1f GB/s\n",
+         "L1 %.0f, L2 %.0f, L3 %.0f, DRAM %.1f GB/s (32-byte loads: L1 %.0f, L2 %.0f, L3 %.0f); each ISA's rows "
+         "are bound by its own vectors\n",
          rf->fma_gflops_zmm, rf->fma_gflops_ymm, rf->fma_gflops_scalar, rf->bw_l1, rf->bw_l2, rf->bw_l3,
-         rf->bw_dram);
+         rf->bw_dram, rf->bw_l1_ymm, rf->bw_l2_ymm, rf->bw_l3_ymm);
   if (!bench_have_onednn()) printf("- oneDNN: not built in (× oneDNN column empty)\n");
   printf("\n%-34s %-13s %-10s %9s %9s %8s %7s %-12s %8s %8s\n", "case", "ISA", "tile", "ms", "us/step",
          "GFLOP/s", "GB/s", "% of bound", "x scalar", "x oneDNN");
