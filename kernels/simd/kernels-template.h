@@ -408,14 +408,16 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
     }                                                                                                  \
   }                                                                                                    \
   /* All rows of panel p, slice by slice (UT vectors per gate each). The                               \
-   * tiles of a stream prefetch panel pnext (NULL: none) into L2. The                                  \
-   * k-chunks prefetch nothing: the first row tile's demand loads and the                              \
-   * hardware prefetchers fetch a chunk faster than a software prefetch of                             \
-   * the next one (AVX2 LSTM step N=8 H=1024: 0.91; sequences of N=8-64                                \
-   * with 16-unit panels 0.91-0.93, with the default 8 unchanged). */                                  \
+   * tiles of a stream prefetch panel pnext (NULL: none) into L2. With                                 \
+   * k-chunks, the first row tile reads a chunk from L3 by demand loads                                \
+   * and the others, reading it from L1, prefetch the next chunk (after                                \
+   * the last, panel pnext's first), each every (tiles-1)-th k-row: a                                  \
+   * prefetch in the first tile slowed its own stream (sequences N=8                                   \
+   * H=1024: AVX2 LSTM 0.934, GRU 0.952; AVX-512 LSTM N=16 0.886). */                                  \
   RNNK_INLINE void op##_rows(size_t UV, size_t UT, const rnnk_step_args *a, size_t p,                 \
                              const float *pnext) {                                                     \
-    const size_t nbmax = NB_FOR((G) * UT), K = a->K, kc = KC_FOR((G) * UT * VW);                       \
+    const size_t nbmax = NB_FOR((G) * UT), K = a->K, kc = KC_FOR((G) * UT * VW), pw = (G) * UV * VW;   \
+    const float *Wp = a->W + p * K * pw;                                                               \
     _Alignas(64) float tile[TILE_ROWS * MAXV * RNNK_VW];                                               \
     for (size_t u0 = 0; u0 < UV; u0 += UT) {                                                           \
       const tile_cols tc = {UV, UT, u0};                                                               \
@@ -430,11 +432,12 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
       }                                                                                                \
       const size_t rows = TILE_ROWS / nbmax * nbmax;                                                   \
       for (size_t s0 = 0; s0 < a->N; s0 += rows) {                                                     \
-        const size_t s1 = a->N - s0 < rows ? a->N : s0 + rows;                                         \
+        const size_t s1 = a->N - s0 < rows ? a->N : s0 + rows, nt = (s1 - s0 + nbmax - 1) / nbmax;    \
         for (size_t k0 = 0; k0 < K; k0 += kc) {                                                        \
-          for (size_t n0 = s0; n0 < s1; n0 += nbmax)                                                   \
+          const float *pf = nt < 2 ? NULL : k0 + kc < K ? Wp + (k0 + kc) * pw : pnext;                 \
+          for (size_t n0 = s0, i = 0; n0 < s1; n0 += nbmax, i++)                                       \
             op##_tile(s1 - n0 < nbmax ? s1 - n0 : nbmax, tc, a, p, n0, k0, K - k0 < kc ? K : k0 + kc,  \
-                      NULL, 1, 0, tile + (n0 - s0) * MAXV * VW);                                       \
+                      i ? pf : NULL, nt - 1, i ? i - 1 : 0, tile + (n0 - s0) * MAXV * VW);             \
         }                                                                                              \
       }                                                                                                \
     }                                                                                                  \
