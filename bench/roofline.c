@@ -14,7 +14,7 @@
  * pages exist. Working sets 16 KiB, 1 MiB, 16 MiB and 256 MiB stand for
  * L1, L2, L3 and DRAM on current x86 server cores (48 KiB L1d, 1-2 MiB L2).
  * With AVX-512, L1-L3 are read once more with 32-byte loads: AVX2 kernels
- * cannot stream L2 as fast as zmm loads do (this Xeon: ~100 against ~130
+ * cannot stream L2 as fast as zmm loads do (this Xeon: ~115 against ~135
  * GB/s), and their bound should say so.
  *
  * Each number is the median of several repeats, each repeat sized to take

@@ -28,7 +28,7 @@ typedef struct rnnk_roofline {
      16 KiB (L1), 1 MiB (L2), 16 MiB (L3) and 256 MiB (DRAM) */
   double bw_l1, bw_l2, bw_l3, bw_dram;
   /* the same L1, L2 and L3 reads with 32-byte loads, what AVX2 kernels
-     see (on this Xeon ~20% below 64-byte loads from L2); equal to the
+     see (on this Xeon ~15% below 64-byte loads from L2); equal to the
      above where 32 bytes is the widest load */
   double bw_l1_ymm, bw_l2_ymm, bw_l3_ymm;
   /* data cache sizes of cpu0 from sysfs (defaults when unreadable); the L3
