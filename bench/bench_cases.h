@@ -4,7 +4,8 @@
  * (bench/gbench.h); every network case reports, per iteration, the counters
  *   flops     flops of one iteration (2*G*H*(I+H)*N*T; Jordan + 2*O*H*N*T)
  *   wbytes    weight bytes read in one iteration (4*G*H*(I+H) per step)
- *   bound_ms  rnnk_roofline_bound_ms() of this host for the case
+ *   bound_ms  rnnk_roofline_bound_ms() of this host for the case, on the
+ *             roofline of its ISA's vectors (rnnk_roofline_for_width)
  *   steps     time steps of one iteration (for µs per step)
  * and the label "tile=<unit or oneDNN impl> bound=<FMA|L1|L2|L3|DRAM>".
  * Names: OP/ISA/K:V..., e.g. lstm/avx512/N:1/H:256/T:50 (bench/json_to_table.py).

@@ -16,7 +16,7 @@ Conventions (set by bench/bench_rnnk.c; missing pieces print as "-"):
            component, if any, goes to the tile column.
   counters flops   flops of one iteration (RNNK_BENCH_PLAIN)
            wbytes  weight bytes read in one iteration (RNNK_BENCH_PLAIN)
-           bound_ms  rnnk_roofline_bound_ms() for this case
+           bound_ms  rnnk_roofline_bound_ms() for this case (on its ISA's roofline)
   label    space-separated key=value: tile=32x4 bound=L2 (the binding bound
            named by rnnk_roofline_bound_ms); other keys are ignored.
   context  cpu_model, governor, turbo (the shim adds these), and from the
