@@ -97,8 +97,8 @@ RNNK_INLINE void gemm_cols(size_t CV, size_t M, size_t K, size_t pw, const float
   /* A remainder of 1 or 2 rows joins the last full tile as 4 + 3 or 4 + 4
    * rows: a 1- or 2-row tile reads the weights for too few FMAs (M=50:
    * 157 -> 150 us, M=200: 0.966). */
-  const size_t rem = M % GEMM_MB, full = M > GEMM_MB && rem && rem <= 2 ? M - GEMM_MB - rem : M - rem;
-  const size_t tiles = full / GEMM_MB;
+  const size_t rem = M % GEMM_MB, tail = M > GEMM_MB && rem && rem <= 2 ? GEMM_MB + rem : rem;
+  const size_t full = M - tail, tiles = full / GEMM_MB;
   if (tiles < 4) pf = NULL;
   size_t m = 0;
   for (; m < full; m += GEMM_MB)
@@ -411,9 +411,10 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
    * tiles of a stream prefetch panel pnext (NULL: none) into L2. With                                 \
    * k-chunks, the first row tile reads a chunk from L3 by demand loads                                \
    * and the others, reading it from L1, prefetch the next chunk (after                                \
-   * the last, panel pnext's first), each every (tiles-1)-th k-row: a                                  \
-   * prefetch in the first tile slowed its own stream (sequences N=8                                   \
-   * H=1024: AVX2 LSTM 0.934, GRU 0.952; AVX-512 LSTM N=16 0.886). */                                  \
+   * the last rows' last chunk, panel pnext's first), each every                                       \
+   * (tiles-1)-th k-row: a prefetch in the first tile slowed its own                                   \
+   * stream (sequences N=8 H=1024: AVX2 LSTM 0.934, GRU 0.952; AVX-512                                 \
+   * LSTM N=16 0.886). */                                                                              \
   RNNK_INLINE void op##_rows(size_t UV, size_t UT, const rnnk_step_args *a, size_t p,                 \
                              const float *pnext) {                                                     \
     const size_t nbmax = NB_FOR((G) * UT), K = a->K, kc = KC_FOR((G) * UT * VW), pw = (G) * UV * VW;   \
@@ -434,7 +435,7 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
       for (size_t s0 = 0; s0 < a->N; s0 += rows) {                                                     \
         const size_t s1 = a->N - s0 < rows ? a->N : s0 + rows, nt = (s1 - s0 + nbmax - 1) / nbmax;    \
         for (size_t k0 = 0; k0 < K; k0 += kc) {                                                        \
-          const float *pf = nt < 2 ? NULL : k0 + kc < K ? Wp + (k0 + kc) * pw : pnext;                 \
+          const float *pf = nt < 2 ? NULL : k0 + kc < K ? Wp + (k0 + kc) * pw : s1 == a->N ? pnext : NULL; \
           for (size_t n0 = s0, i = 0; n0 < s1; n0 += nbmax, i++)                                       \
             op##_tile(s1 - n0 < nbmax ? s1 - n0 : nbmax, tc, a, p, n0, k0, K - k0 < kc ? K : k0 + kc,  \
                       i ? pf : NULL, nt - 1, i ? i - 1 : 0, tile + (n0 - s0) * MAXV * VW);             \
