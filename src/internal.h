@@ -42,9 +42,14 @@ typedef struct rnnk_tiles {
 } rnnk_tiles;
 void rnnk_tiles_default(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t);
 /* Widest panel, in vectors, the step kernels of this cell are built for:
- * 2 for LSTM and GRU (linear before reset), 4 for cells of at most two gates
- * per kernel (Elman, Jordan, GRU with the reset before the product). */
+ * 2 for LSTM and GRU (linear before reset), 4 for GRU with the reset before
+ * the product (kernels of two gates and one), 8 for the one-gate Elman and
+ * Jordan cells. */
 int rnnk_max_unit_vectors(const rnnk_config *cfg);
+/* Whether u units per panel fit kernels of vector width vw (1: the scalar
+ * reference, any u in 1..64) for panels of at most max_uv vectors: u is vw
+ * times a power of two up to max_uv. */
+bool rnnk_unit_valid(int u, int vw, int max_uv);
 void rnnk_tiles_choose(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t);
 /* The tune-cache key of a shape (tune/tiles.c). */
 struct rnnk_tune_key rnnk_tiles_key(rnnk_isa isa, const rnnk_config *cfg, int batch, int threads);

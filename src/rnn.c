@@ -5,13 +5,6 @@
 
 #include "src/internal.h"
 
-/* SIMD kernels are instantiated for panels of 1, 2 or 4 vectors (4 only
- * for cells of at most two gates per kernel); the scalar reference takes
- * any width up to 64. */
-static bool unit_ok(const rnnk_ukernels *uk, int u, int max_uv) {
-  const int vw = (int)uk->unit_align;
-  return vw == 1 ? u >= 1 && u <= 64 : u == vw || u == 2 * vw || (max_uv == 4 && u == 4 * vw);
-}
 
 static int round_up(int v, int m) { return (v + m - 1) / m * m; }
 
@@ -110,7 +103,8 @@ rnnk_status rnnk_rnn_create_tiled(const rnnk_config *cfg, const rnnk_tiles *tile
   rnn->uk = uk;
   if (tiles) rnn->tiles = *tiles;
   else rnnk_tiles_choose(c.isa, &c, &rnn->tiles);
-  if (!unit_ok(uk, rnn->tiles.unit, rnnk_max_unit_vectors(&c)) || !unit_ok(uk, rnn->tiles.unit_out, 2)) {
+  const int vw = (int)uk->unit_align;
+  if (!rnnk_unit_valid(rnn->tiles.unit, vw, rnnk_max_unit_vectors(&c)) || !rnnk_unit_valid(rnn->tiles.unit_out, vw, 2)) {
     const rnnk_tiles bad = rnn->tiles;
     free(rnn);
     return rnnk_fail(RNNK_EINVAL, "tiles unit=%d unit_out=%d do not fit the %s kernels", bad.unit, bad.unit_out,

@@ -249,12 +249,13 @@ static void step_check(const rnnk_ukernels *ref, const rnnk_ukernels *uk, size_t
 }
 
 static void step_checks(const rnnk_ukernels *ref, const rnnk_ukernels *uk, rng *r) {
-  for (size_t uv = 1; uv <= 4; uv *= 2)
+  for (size_t uv = 1; uv <= 8; uv *= 2)
     for (int kind = 0; kind < K_COUNT; kind++)
       for (size_t hi = 0; hi < COUNT(Hs); hi++)
         for (size_t ni = 0; ni < COUNT(Ns); ni++)
           for (size_t ki = 0; ki < COUNT(Ks); ki++)
-            if (uv < 4 || kind_pw_gates[kind] <= 2) /* 4-vector panels: two-gate kernels only */
+            /* 4-vector panels: kernels of at most two gates; 8: of one */
+            if (uv < 4 || kind_pw_gates[kind] <= (uv == 4 ? 2u : 1u))
               step_check(ref, uk, uv * uk->unit_align, (step_kind)kind, Hs[hi], Ns[ni], Ks[ki],
                        (int)(hi + ni + ki + (size_t)kind) % 5, 0, (size_t)-1, (hi + ki) % 2, r);
   /* partial panel ranges (how a thread split calls the kernels) */

@@ -160,12 +160,13 @@ Test(kernels, steps_match_reference) {
   const int nt = simd_tables(t);
   test_rng rng = {7};
   for (int it = 0; it < nt; it++)
-    for (int uv = 1; uv <= 4; uv *= 2)
+    for (int uv = 1; uv <= 8; uv *= 2)
       for (int kind = K_LSTM; kind <= K_ELMAN; kind++)
         for (size_t hi = 0; hi < sizeof Hs / sizeof *Hs; hi++)
           for (size_t ni = 0; ni < sizeof Ns / sizeof *Ns; ni++)
             for (size_t ii = 0; ii < sizeof Is / sizeof *Is; ii++) {
-              if (uv == 4 && kind_pw_gates[kind] > 2) continue; /* 4-vector panels: two-gate kernels only */
+              /* 4-vector panels: kernels of at most two gates; 8: of one */
+              if ((uv == 4 && kind_pw_gates[kind] > 2) || (uv == 8 && kind_pw_gates[kind] > 1)) continue;
               const int variant = (int)(hi + ni + ii) % 5;
               const bool peep = kind == K_LSTM && (hi + ii) % 2;
               compare_step(t[it].uk, uv * t[it].vw, (step_kind)kind, Hs[hi], Ns[ni], Is[ii], variant, peep, 0,
@@ -193,12 +194,14 @@ Test(kernels, steps_k_chunks) {
   test_rng rng = {11};
   const int Ns[] = {13, 45};
   for (int it = 0; it < nt; it++)
-    for (int uv = 1; uv <= 2; uv++)
+    for (int uv = 1; uv <= 8; uv *= 2)
       for (int kind = K_LSTM; kind <= K_ELMAN; kind++)
         for (int ni = 0; ni < 2; ni++)
-          for (int kc = 0; kc < 2; kc++)
+          for (int kc = 0; kc < 2; kc++) {
+            if ((uv == 4 && kind_pw_gates[kind] > 2) || (uv == 8 && kind_pw_gates[kind] > 1)) continue;
             compare_step(t[it].uk, uv * t[it].vw, (step_kind)kind, 2 * uv * t[it].vw + 3, Ns[ni], 1100, kind % 5,
                          kind == K_LSTM, 0, 1000, kc, &rng);
+          }
 }
 
 Test(kernels, activation_kernel_matches_reference) {

@@ -61,8 +61,9 @@ Test(tune, every_candidate_gives_the_same_bits) {
     run(cells[ci], RNNK_ISA_SCALAR, NULL, NULL, &d, want);
     for (int i = 0; i < ni; i++) {
       const int vw = (int)rnnk_ukernels_for(isas[i])->unit_align;
-      const int units[] = {vw == 1 ? 8 : vw, vw == 1 ? 3 : 2 * vw};
-      for (int u = 0; u < 2; u++)
+      /* the ISA's one- and two-vector panels, and Elman's widest (8 vectors) */
+      const int units[] = {vw == 1 ? 8 : vw, vw == 1 ? 3 : 2 * vw, vw == 1 ? 64 : 8 * vw};
+      for (int u = 0; u < (cells[ci] == RNNK_ELMAN ? 3 : 2); u++)
         for (int tc = 0; tc <= 4; tc += 2)
           for (int split = 0; split < 2; split++) {
             rnnk_tiles t = {.unit = units[u], .unit_out = vw == 1 ? 8 : vw, .time_chunk = tc, .split = split};
@@ -73,6 +74,43 @@ Test(tune, every_candidate_gives_the_same_bits) {
     }
   }
   rnnk_pool_destroy(pool);
+}
+
+/* Panel widths per cell: LSTM and GRU (linear before reset) up to 2
+ * vectors, GRU with the reset first up to 4, Elman and Jordan up to 8;
+ * a network asked for a wider or odd panel is refused, not built. */
+Test(tune, panel_widths_per_cell) {
+  const struct {
+    rnnk_cell cell;
+    bool lbr;
+    int max_uv;
+  } cases[] = {{RNNK_LSTM, false, 2}, {RNNK_GRU, true, 2}, {RNNK_GRU, false, 4}, {RNNK_ELMAN, false, 8}};
+  rnnk_isa isas[4];
+  const int ni = test_isas(isas);
+  for (size_t ci = 0; ci < sizeof cases / sizeof *cases; ci++)
+    for (int i = 0; i < ni; i++) {
+      const int vw = (int)rnnk_ukernels_for(isas[i])->unit_align;
+      if (vw == 1) continue; /* the scalar reference: any unit up to 64 */
+      rnnk_config c;
+      rnnk_config_init(&c, cases[ci].cell, 7, 21);
+      c.linear_before_reset = cases[ci].lbr;
+      c.isa = isas[i];
+      cr_assert_eq(rnnk_max_unit_vectors(&c), cases[ci].max_uv);
+      for (int u = 1; u <= 16 * vw; u++) {
+        const int uv = u / vw;
+        const bool want = u % vw == 0 && (uv & (uv - 1)) == 0 && uv <= cases[ci].max_uv;
+        cr_assert_eq(rnnk_unit_valid(u, vw, cases[ci].max_uv), want, "cell %d isa %s unit %d", cases[ci].cell,
+                     rnnk_isa_name(isas[i]), u);
+        if (u % vw) continue;
+        rnnk_tiles t = {.unit = u, .unit_out = vw, .time_chunk = 0, .split = 1};
+        rnnk_rnn *rnn = NULL;
+        const rnnk_status st = rnnk_rnn_create_tiled(&c, &t, &rnn);
+        cr_assert_eq(st, want ? RNNK_OK : RNNK_EINVAL, "cell %d isa %s unit %d: %s", cases[ci].cell,
+                     rnnk_isa_name(isas[i]), u, rnnk_last_error());
+        cr_assert(want == (rnn != NULL));
+        rnnk_rnn_destroy(rnn);
+      }
+    }
 }
 
 Test(tune, tune_save_load_roundtrip) {

@@ -2,30 +2,35 @@
  * the per-network choice (defaults, overridden by the tune cache).
  *
  * Only `unit` shapes the packed weights; it is fixed when the network is
- * created. Units are 1, 2 or 4 vector widths (rnnk_max_unit_vectors). The
- * defaults: one vector per gate-row for LSTM and GRU (their 3-4 gates
+ * created. Units are 1, 2, 4 or 8 vector widths (rnnk_max_unit_vectors).
+ * The defaults: one vector per gate-row for LSTM and GRU (their 3-4 gates
  * already give a single row enough independent fma chains); four for the
  * one-gate Elman and Jordan cells, measured 2x faster than one at N = 1.
- * Except AVX2 for a single sequence (config batch_hint <= 1): a 1-row tile
- * of 8-unit LSTM/GRU panels has 3-4 accumulators, fewer than FMA latency x
- * ports; 16-unit panels ran N = 1 sequences faster (GRU H=256 0.71, LSTM
- * H=128 0.82, H=256 0.98; L3-bound H=512 1.02) but batches 17% slower. */
+ * Except AVX2 for a single sequence (config batch_hint <= 1), where a 1-row
+ * tile of the batch panels has fewer accumulators than FMA latency x ports
+ * (8 on this core): LSTM and GRU take 16-unit panels (8-unit ones have 3-4
+ * accumulators; N = 1 sequences GRU H=256 0.71, LSTM H=128 0.82, H=256
+ * 0.98, L3-bound H=512 1.02, but batches 17% slower), Elman and Jordan
+ * 64-unit ones (32-unit ones have 4; Elman N = 1 H=128 0.82, H=256 0.89,
+ * H=512 0.91, H=1024 0.98; batches 1-3% slower). AVX-512's 4-accumulator
+ * Elman tiles load twice the bytes per FMA and already run at L2 speed. */
 #include "src/internal.h"
 #include "tune/cache.h"
 
 typedef struct tile_defaults {
   rnnk_isa isa;
   int unit_lstm, unit_gru, unit_elman; /* U per cell family */
-  int unit_gates_single;               /* LSTM and GRU when batch_hint <= 1 (0: as above) */
+  int single_gates, single_elman;      /* LSTM and GRU, Elman and Jordan, when batch_hint <= 1 (0: as above) */
   int unit_out;                        /* projection / Jordan output panels */
 } tile_defaults;
 
 static const tile_defaults defaults[] = {
-    /* isa              lstm gru elman single out */
-    {RNNK_ISA_SCALAR,   8,   8,  8,    0,     8},
-    {RNNK_ISA_AVX2,     8,   8,  32,   16,    8},
-    {RNNK_ISA_AVX512,   16,  16, 64,   0,     16},
-    {RNNK_ISA_NEON,     8,   8,  16,   0,     4},
+    /*                              single
+     * isa              lstm gru elman  gates elman out */
+    {RNNK_ISA_SCALAR,   8,   8,  8,     0,    0,    8},
+    {RNNK_ISA_AVX2,     8,   8,  32,    16,   64,   8},
+    {RNNK_ISA_AVX512,   16,  16, 64,    0,    0,    16},
+    {RNNK_ISA_NEON,     8,   8,  16,    0,    0,    4},
 };
 
 void rnnk_tiles_default(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t) {
@@ -33,15 +38,26 @@ void rnnk_tiles_default(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t) {
   for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++)
     if (defaults[i].isa == isa) d = &defaults[i];
   t->unit = cfg->cell == RNNK_LSTM ? d->unit_lstm : cfg->cell == RNNK_GRU ? d->unit_gru : d->unit_elman;
-  if (d->unit_gates_single && cfg->batch_hint <= 1 && (cfg->cell == RNNK_LSTM || cfg->cell == RNNK_GRU))
-    t->unit = d->unit_gates_single;
+  if (cfg->batch_hint <= 1) {
+    const bool gates = cfg->cell == RNNK_LSTM || cfg->cell == RNNK_GRU;
+    const int single = gates ? d->single_gates : d->single_elman;
+    if (single) t->unit = single;
+  }
   t->unit_out = d->unit_out;
   t->time_chunk = 0;
   t->split = 1;
 }
 
 int rnnk_max_unit_vectors(const rnnk_config *cfg) {
-  return cfg->cell == RNNK_LSTM || (cfg->cell == RNNK_GRU && cfg->linear_before_reset) ? 2 : 4;
+  if (cfg->cell == RNNK_LSTM || (cfg->cell == RNNK_GRU && cfg->linear_before_reset)) return 2;
+  return cfg->cell == RNNK_GRU ? 4 : 8;
+}
+
+bool rnnk_unit_valid(int u, int vw, int max_uv) {
+  if (vw <= 1) return u >= 1 && u <= 64;
+  for (int uv = 1; uv <= max_uv; uv *= 2)
+    if (u == uv * vw) return true;
+  return false;
 }
 
 /* The vector width of an ISA: units must be a few of them. */
@@ -74,10 +90,7 @@ void rnnk_tiles_choose(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t) {
     k = rnnk_tiles_key(isa, cfg, 1, 1);
     if (rnnk_tune_cache_lookup(&k, &v) != RNNK_OK) return;
   }
-  const int vw = vector_width(isa);
-  const int uv = vw ? v.unit / vw : 0;
-  if (v.unit > 0 && (vw == 0 || (v.unit % vw == 0 && (uv == 1 || uv == 2 || (uv == 4 && rnnk_max_unit_vectors(cfg) == 4)))))
-    t->unit = v.unit;
+  if (rnnk_unit_valid(v.unit, vector_width(isa), rnnk_max_unit_vectors(cfg))) t->unit = v.unit;
   if (v.time_chunk > 0) t->time_chunk = v.time_chunk;
   t->split = v.split;
 }

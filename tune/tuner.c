@@ -140,7 +140,7 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
   const bool auto_isa = !cfg->isa; /* the caller lets rnnk pick: AVX2 may beat AVX-512 here */
 
   /* Candidates: default tiles of the default ISA first (the baseline). */
-  candidate cand[32];
+  candidate cand[2 * 4 * 2 * 2]; /* ISAs x panel widths (1..8 vectors) x split x time chunk */
   int nc = 0;
   const rnnk_isa isas[] = {c.isa, RNNK_ISA_AVX2};
   for (int i = 0; i < (auto_isa && c.isa == RNNK_ISA_AVX512 ? 2 : 1); i++) {

@@ -5,8 +5,8 @@
  * kernels/ref/f32-ref.c, lane by lane, so all ISAs return the same bits
  * (tests/test_kernels.c checks it).
  *
- * Layout: panels of U = UV * VW units (UV = 1, 2, or 4 for cells of at most
- * two gates), see ukernels.h. Since Hp and every panel width are multiples
+ * Layout: panels of U = UV * VW units (UV = 1 or 2; 4 for cells of at most
+ * two gates; 8 for one-gate cells), see ukernels.h. Since Hp and every panel width are multiples
  * of VW there are no lane tails in the products; only the elementwise
  * activation kernel has one, done on a padded copy with the same vector code.
  *
@@ -27,7 +27,7 @@
 
 #define VW ((size_t)RNNK_VW)
 #define RNNK_INLINE static inline __attribute__((always_inline))
-#define MAXV 8 /* most vectors per tile row (LSTM with UV = 2, two-gate cells with UV = 4) */
+#define MAXV 8 /* most vectors per tile row (LSTM with UV = 2, two-gate cells with UV = 4, one-gate with 8) */
 
 /* GEMM register tile: GEMM_MB x GEMM_CV accumulators + GEMM_CV weights + 1
  * broadcast (zmm: 24 + 4 + 1 of 32; ymm: 12 + 2 + 1 of 16, where 4 x 2 left
@@ -448,7 +448,10 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
     for (size_t i = a->p0; i < a->p1; i++) {                                                           \
       const size_t p = a->backward ? a->p1 - 1 - (i - a->p0) : i;                                      \
       const float *pnext = i + 1 < a->p1 ? a->W + (a->backward ? p - 1 : p + 1) * pfloats : NULL;      \
-      if ((G) <= 2 && uv == 4) {                                                                       \
+      if ((G) == 1 && uv == 8) {                                                                       \
+        if (a->N <= NB_FOR(8)) op##_rows(8, 8, a, p, pnext);                                           \
+        else op##_rows(8, UT_SLICE(G, 8), a, p, pnext);                                                \
+      } else if ((G) <= 2 && uv == 4) {                                                                \
         if (a->N <= NB_FOR((G) * 4)) op##_rows(4, 4, a, p, pnext);                                     \
         else op##_rows(4, UT_SLICE(G, 4), a, p, pnext);                                                \
       } else if (uv == 2) {                                                                            \
