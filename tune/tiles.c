@@ -3,46 +3,56 @@
  *
  * Only `unit` shapes the packed weights; it is fixed when the network is
  * created. Units are 1, 2, 4 or 8 vector widths (rnnk_max_unit_vectors).
- * The defaults: one vector per gate-row for LSTM and GRU (their 3-4 gates
- * already give a single row enough independent fma chains); four for the
- * one-gate Elman and Jordan cells, measured 2x faster than one at N = 1.
- * Except AVX2 for a single sequence (config batch_hint <= 1), where a 1-row
- * tile of the batch panels has fewer accumulators than FMA latency x ports
- * (8 on this core): LSTM and GRU take 16-unit panels (8-unit ones have 3-4
- * accumulators; N = 1 sequences GRU H=256 0.71, LSTM H=128 0.82, H=256
- * 0.98, L3-bound H=512 1.02, but batches 17% slower), Elman and Jordan
- * 64-unit ones (32-unit ones have 4; Elman N = 1 H=128 0.82, H=256 0.89,
- * H=512 0.91, H=1024 0.98; batches 1-3% slower). AVX-512's 4-accumulator
- * Elman tiles load twice the bytes per FMA and already run at L2 speed. */
+ * What the defaults balance: a register tile row holds every gate vector of
+ * its units, and wants at least FMA latency x ports independent chains (8
+ * on this Xeon) without crowding out rows (each row's k-step reloads the
+ * weights once per tile, not per row). Measured in interleaved rounds,
+ * new / old, T = 50, I = H:
+ * - LSTM and GRU (linear before reset): one vector per gate (3-4 chains a
+ *   row, and tiles of many rows). Except AVX2 for one sequence (batch_hint
+ *   <= 1), whose 1-row tiles need 2 vectors: N = 1 GRU H=256 0.71, LSTM
+ *   H=128 0.82, H=256 0.98 (L3-bound H=512 1.02); batches 17% slower.
+ * - GRU with the reset before the product runs two kernels, r,z (2 gates)
+ *   and n (1 gate), so one vector per gate left the n kernel 1 chain per
+ *   row. AVX2 takes 2 vectors (N = 1 H=256 0.58, N = 8 0.77, N = 64 0.76
+ *   against 1), AVX-512 2 for batches (N = 8 0.93, N = 64 0.87 against 1)
+ *   and 4 for one sequence (H=128 and 256: 0.67-0.71 against 1, 0.92
+ *   against 2; L3-bound H=512 and 1024 1.00).
+ * - Elman and Jordan (one gate): four vectors (N = 1: 2x faster than one).
+ *   Except AVX2 for one sequence: 8 (N = 1 H=128 0.82, H=256 0.89, H=512
+ *   0.91, H=1024 0.98; batches 1-3% slower). AVX-512's 4-vector Elman
+ *   tiles already load twice the bytes per FMA and run at L2 speed (8: 1.00).
+ * NEON has the AVX-512 register count but is not measured here: it keeps
+ * one vector per gate and four for Elman. */
 #include "src/internal.h"
 #include "tune/cache.h"
 
+/* Cell kinds with their own panel defaults. */
+enum { LSTM, GRU, GRU_RZ, ELMAN, KINDS };
+
 typedef struct tile_defaults {
   rnnk_isa isa;
-  int unit_lstm, unit_gru, unit_elman; /* U per cell family */
-  int single_gates, single_elman;      /* LSTM and GRU, Elman and Jordan, when batch_hint <= 1 (0: as above) */
-  int unit_out;                        /* projection / Jordan output panels */
+  int batch[KINDS];  /* U when batch_hint > 1 */
+  int single[KINDS]; /* U for one sequence (batch_hint <= 1) */
+  int unit_out;      /* projection / Jordan output panels */
 } tile_defaults;
 
 static const tile_defaults defaults[] = {
-    /*                              single
-     * isa              lstm gru elman  gates elman out */
-    {RNNK_ISA_SCALAR,   8,   8,  8,     0,    0,    8},
-    {RNNK_ISA_AVX2,     8,   8,  32,    16,   64,   8},
-    {RNNK_ISA_AVX512,   16,  16, 64,    0,    0,    16},
-    {RNNK_ISA_NEON,     8,   8,  16,    0,    0,    4},
+    /* isa               batch: lstm gru rz elman  single: lstm gru rz elman  out */
+    {RNNK_ISA_SCALAR,  {8, 8, 8, 8},     {8, 8, 8, 8},       8},
+    {RNNK_ISA_AVX2,    {8, 8, 16, 32},   {16, 16, 16, 64},   8},
+    {RNNK_ISA_AVX512,  {16, 16, 32, 64}, {16, 16, 64, 64},   16},
+    {RNNK_ISA_NEON,    {8, 8, 8, 16},    {8, 8, 8, 16},      4},
 };
 
 void rnnk_tiles_default(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t) {
   const tile_defaults *d = &defaults[0];
   for (size_t i = 0; i < sizeof defaults / sizeof *defaults; i++)
     if (defaults[i].isa == isa) d = &defaults[i];
-  t->unit = cfg->cell == RNNK_LSTM ? d->unit_lstm : cfg->cell == RNNK_GRU ? d->unit_gru : d->unit_elman;
-  if (cfg->batch_hint <= 1) {
-    const bool gates = cfg->cell == RNNK_LSTM || cfg->cell == RNNK_GRU;
-    const int single = gates ? d->single_gates : d->single_elman;
-    if (single) t->unit = single;
-  }
+  const int kind = cfg->cell == RNNK_LSTM ? LSTM
+                   : cfg->cell == RNNK_GRU ? (cfg->linear_before_reset ? GRU : GRU_RZ)
+                                           : ELMAN;
+  t->unit = cfg->batch_hint <= 1 ? d->single[kind] : d->batch[kind];
   t->unit_out = d->unit_out;
   t->time_chunk = 0;
   t->split = 1;
