@@ -5,7 +5,6 @@
 
 #include "src/internal.h"
 
-
 static int round_up(int v, int m) { return (v + m - 1) / m * m; }
 
 int rnnk_layer_input(const rnnk_rnn *rnn, int l) {
