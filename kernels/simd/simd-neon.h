@@ -17,13 +17,10 @@ static inline vf vf_div(vf a, vf b) { return vdivq_f32(a, b); }
 static inline vf vf_fma(vf a, vf b, vf c) { return vfmaq_f32(c, a, b); }
 static inline vf vf_min(vf a, vf b) { return vbslq_f32(vcltq_f32(a, b), a, b); }
 static inline vf vf_max(vf a, vf b) { return vbslq_f32(vcgtq_f32(a, b), a, b); }
-static inline vf vf_round_even(vf a) { return vrndnq_f32(a); }
 static inline vf vf_abs(vf a) { return vabsq_f32(a); }
 static inline vf vf_signof(vf mag, vf s) {
   return vreinterpretq_f32_u32(vorrq_u32(vreinterpretq_u32_f32(mag),
          vandq_u32(vreinterpretq_u32_f32(s), vdupq_n_u32(0x80000000u))));
 }
-static inline vf vf_pow2i(vf n) {
-  return vreinterpretq_f32_u32(vshlq_n_u32(vreinterpretq_u32_f32(vaddq_f32(n, vdupq_n_f32(12583039.0f))), 23));
-}
+static inline vf vf_shl23(vf a) { return vreinterpretq_f32_u32(vshlq_n_u32(vreinterpretq_u32_f32(a), 23)); }
 #endif

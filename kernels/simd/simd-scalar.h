@@ -20,13 +20,11 @@ static inline vf vf_div(vf a, vf b) { return a / b; }
 static inline vf vf_fma(vf a, vf b, vf c) { return fmaf(a, b, c); }
 static inline vf vf_min(vf a, vf b) { return a < b ? a : b; }
 static inline vf vf_max(vf a, vf b) { return a > b ? a : b; }
-/* round to nearest, ties to even, whatever the rounding mode */
-static inline vf vf_round_even(vf a) { return roundevenf(a); }
 static inline uint32_t vf_bits_(vf a) { uint32_t u; memcpy(&u, &a, 4); return u; }
 static inline vf vf_from_bits_(uint32_t u) { vf a; memcpy(&a, &u, 4); return a; }
 static inline vf vf_abs(vf a) { return vf_from_bits_(vf_bits_(a) & 0x7fffffffu); }
 /* |mag| with the sign bit of s */
 static inline vf vf_signof(vf mag, vf s) { return vf_from_bits_(vf_bits_(mag) | (vf_bits_(s) & 0x80000000u)); }
-/* 2^n for integral n in [-126, 127], exact: the low bits of n + 0x1.8p23 + 127. */
-static inline vf vf_pow2i(vf n) { return vf_from_bits_(vf_bits_(n + 12583039.0f) << 23); }
+/* the bits of a shifted left by 23 */
+static inline vf vf_shl23(vf a) { return vf_from_bits_(vf_bits_(a) << 23); }
 #endif
