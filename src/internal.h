@@ -46,6 +46,10 @@ void rnnk_tiles_default(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t);
  * the product (kernels of two gates and one), 8 for the one-gate Elman and
  * Jordan cells. */
 int rnnk_max_unit_vectors(const rnnk_config *cfg);
+/* The tuner's choice among @p n timings, ms[0] being the default tiles: the
+ * fastest candidate that beats the default by more than the fraction
+ * @p margin, else 0 (tune/tuner.c). */
+int rnnk_tune_pick(const double *ms, int n, double margin);
 /* Whether u units per panel fit kernels of vector width vw (1: the scalar
  * reference, any u in 1..64) for panels of at most max_uv vectors: u is vw
  * times a power of two up to max_uv. */

@@ -146,6 +146,19 @@ Test(tune, tune_save_load_roundtrip) {
   rmdir(dir);
 }
 
+/* The default tiles (index 0) stay unless a candidate beats them by more
+ * than the margin; past it, the fastest candidate wins. */
+Test(tune, winner_must_beat_the_default_by_the_margin) {
+  const double noise[4] = {1.00, 0.99, 0.985, 1.2};
+  cr_expect_eq(rnnk_tune_pick(noise, 4, 0.02), 0, "a 1.5%% win is noise");
+  cr_expect_eq(rnnk_tune_pick(noise, 4, 0.0), 2, "without a margin the fastest wins");
+  const double real[5] = {1.00, 0.97, 0.90, 0.95, 0.99};
+  cr_expect_eq(rnnk_tune_pick(real, 5, 0.02), 2, "the fastest past the margin");
+  const double slower[3] = {1.00, 1.10, 1.01};
+  cr_expect_eq(rnnk_tune_pick(slower, 3, 0.02), 0);
+  cr_expect_eq(rnnk_tune_pick(real, 1, 0.02), 0, "one candidate: the default");
+}
+
 Test(tune, topology_report) {
   char buf[8192];
   cr_assert_eq(rnnk_topology_report(buf, sizeof buf), RNNK_OK, "%s", rnnk_last_error());
