@@ -346,8 +346,8 @@ rnnk_status rnnk_rnn_forward_many(const rnnk_rnn *rnn, rnnk_pool *pool, int coun
 
 /** What rnnk_tune() chose, if the caller asks (rnnk_tune_options.result). */
 typedef struct rnnk_tune_result {
-  double ms_default; /**< median ms of the built-in default tiles */
-  double ms_tuned;   /**< median ms of the winner (same run; = ms_default when the default stays) */
+  double ms_default; /**< ms of the built-in default tiles (median over passes) */
+  double ms_tuned;   /**< ms_default times the winner's median ratio to it (= ms_default if the default stays) */
   rnnk_isa isa;      /**< the winner's ISA */
   int unit;          /**< hidden units per panel */
   bool split;        /**< one sequence split over threads (threads > 1) */
@@ -367,8 +367,10 @@ typedef struct rnnk_tune_options {
 
 /** Time candidate tiles for this shape on this machine and remember the
  *  winner in the in-memory cache (rnnk_tune_save() writes it). The winner
- *  is the default tiles unless a candidate's best median beats theirs by
- *  more than 2% (smaller wins are noise on a shared machine). Runs for up
+ *  is the default tiles unless a candidate, timed in 3 passes that each
+ *  open and close with the default, runs below 0.98 of the default of its
+ *  own pass in the median over passes (smaller wins are noise on a shared
+ *  machine). Runs for up
  *  to opt->time_limit_s on the calling thread (pinned for the run, its
  *  affinity restored afterwards), plus a pool of @p threads when > 1.
  *  Never called by the library itself. */

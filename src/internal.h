@@ -46,10 +46,15 @@ void rnnk_tiles_default(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t);
  * the product (kernels of two gates and one), 8 for the one-gate Elman and
  * Jordan cells. */
 int rnnk_max_unit_vectors(const rnnk_config *cfg);
-/* The tuner's choice among @p n timings, ms[0] being the default tiles: the
- * fastest candidate that beats the default by more than the fraction
- * @p margin, else 0 (tune/tuner.c). */
-int rnnk_tune_pick(const double *ms, int n, double margin);
+/* The tuner's choice among n candidates timed in passes (tune/tuner.c):
+ * ms[r * stride + i] is candidate i's median ms in pass r (0 = not timed),
+ * candidate 0 the default tiles, ms[r * stride + n] the default timed again
+ * at the end of the pass. Each candidate's ratio to the default of the same
+ * pass (mean of opening and closing), median over passes; the smallest
+ * ratio below 1 - margin wins, else the default (0). *ratio gets the
+ * winner's ratio (1 for the default), *ms_default the default's median. */
+int rnnk_tune_pick(const double *ms, int rounds, int n, int stride, double margin, double *ratio,
+                   double *ms_default);
 /* Whether u units per panel fit kernels of vector width vw (1: the scalar
  * reference, any u in 1..64) for panels of at most max_uv vectors: u is vw
  * times a power of two up to max_uv. */

@@ -3,6 +3,7 @@
  * bits of the default network; and rnnk_tune() end to end writes an entry
  * that later networks pick up. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,17 +147,31 @@ Test(tune, tune_save_load_roundtrip) {
   rmdir(dir);
 }
 
-/* The default tiles (index 0) stay unless a candidate beats them by more
- * than the margin; past it, the fastest candidate wins. */
-Test(tune, winner_must_beat_the_default_by_the_margin) {
-  const double noise[4] = {1.00, 0.99, 0.985, 1.2};
-  cr_expect_eq(rnnk_tune_pick(noise, 4, 0.02), 0, "a 1.5%% win is noise");
-  cr_expect_eq(rnnk_tune_pick(noise, 4, 0.0), 2, "without a margin the fastest wins");
-  const double real[5] = {1.00, 0.97, 0.90, 0.95, 0.99};
-  cr_expect_eq(rnnk_tune_pick(real, 5, 0.02), 2, "the fastest past the margin");
-  const double slower[3] = {1.00, 1.10, 1.01};
-  cr_expect_eq(rnnk_tune_pick(slower, 3, 0.02), 0);
-  cr_expect_eq(rnnk_tune_pick(real, 1, 0.02), 0, "one candidate: the default");
+/* Each candidate is compared with the default of its own pass (the mean of
+ * the opening and closing default), median over passes; the default stays
+ * unless a candidate's median ratio is below 1 - margin. */
+Test(tune, winner_beats_the_default_of_its_own_pass_by_the_margin) {
+  double q, def;
+  /* 3 passes of [default, c1, c2, c3, closing default] */
+  const double noise[3][5] = {{1.00, 0.99, 0.985, 1.2, 1.00}, {2.0, 1.98, 1.97, 2.4, 2.0}, {1.0, 0.99, 0.99, 1.2, 1.0}};
+  cr_expect_eq(rnnk_tune_pick(&noise[0][0], 3, 4, 5, 0.02, &q, &def), 0, "a 1.5%% win is noise");
+  cr_expect(q == 1 && def == 1.0, "ratio %g, default %g", q, def);
+  cr_expect_eq(rnnk_tune_pick(&noise[0][0], 3, 4, 5, 0.0, &q, &def), 2, "without a margin the fastest wins");
+  /* c1 is 10% faster in every pass although pass 2 ran at half speed;
+   * c2 is faster than c1 in absolute terms only by a fast spell in pass 2 */
+  const double spell[3][5] = {{1.0, 0.9, 1.0, 0.95, 1.0}, {2.0, 1.8, 0.85, 1.9, 2.0}, {1.0, 0.9, 1.0, 0.95, 1.0}};
+  cr_expect_eq(rnnk_tune_pick(&spell[0][0], 3, 4, 5, 0.02, &q, &def), 1, "the median ratio decides, not the best time");
+  cr_expect(fabs(q - 0.9) < 1e-12 && def == 1.0, "ratio %g, default %g", q, def);
+  /* the default drifts within a pass: a candidate timed in between is
+   * compared with the mean of the two */
+  const double drift[1][3] = {{1.0, 1.0, 1.2}};
+  cr_expect_eq(rnnk_tune_pick(&drift[0][0], 1, 2, 3, 0.02, &q, &def), 1, "1.0 against the mean 1.1");
+  /* a pass cut short by the time limit (zeros) counts where it measured */
+  const double cut[2][4] = {{1.0, 0.8, 1.1, 1.0}, {1.0, 0, 0, 0}};
+  cr_expect_eq(rnnk_tune_pick(&cut[0][0], 2, 3, 4, 0.02, &q, &def), 1);
+  cr_expect(fabs(q - 0.8) < 1e-12, "ratio %g", q);
+  const double one[1][2] = {{1.0, 1.0}};
+  cr_expect_eq(rnnk_tune_pick(&one[0][0], 1, 1, 2, 0.02, &q, &def), 0, "one candidate: the default");
 }
 
 Test(tune, topology_report) {
