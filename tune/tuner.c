@@ -225,7 +225,7 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
 
   /* ROUNDS passes over the candidates, each pass opened and closed by the
    * default tiles, so that every candidate is compared with the default
-   * measured in the same pass (DESIGN: ratios from the same run); a slow or
+   * measured in the same pass, seconds apart, not minutes; a slow or
    * fast spell of a shared machine then shifts one pass's ratios at most,
    * and the median over passes ignores it. ms_at[r][nc] is the closing
    * default; 0 = not measured (time limit). */
