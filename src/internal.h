@@ -50,8 +50,9 @@ int rnnk_max_unit_vectors(const rnnk_config *cfg);
  * ms[r * stride + i] is candidate i's median ms in pass r (0 = not timed),
  * candidate 0 the default tiles, ms[r * stride + n] the default timed again
  * at the end of the pass. Each candidate's ratio to the default of the same
- * pass (mean of opening and closing), median over passes; the smallest
- * ratio below 1 - margin wins, else the default (0). *ratio gets the
+ * pass (mean of opening and closing), median over the passes that timed
+ * it, at least 2 of them (or the one, if rounds is 1); the smallest ratio
+ * below 1 - margin wins, else the default (0). *ratio gets the
  * winner's ratio (1 for the default), *ms_default the default's median. */
 int rnnk_tune_pick(const double *ms, int rounds, int n, int stride, double margin, double *ratio,
                    double *ms_default);

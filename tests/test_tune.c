@@ -166,10 +166,13 @@ Test(tune, winner_beats_the_default_of_its_own_pass_by_the_margin) {
    * compared with the mean of the two */
   const double drift[1][3] = {{1.0, 1.0, 1.2}};
   cr_expect_eq(rnnk_tune_pick(&drift[0][0], 1, 2, 3, 0.02, &q, &def), 1, "1.0 against the mean 1.1");
-  /* a pass cut short by the time limit (zeros) counts where it measured */
-  const double cut[2][4] = {{1.0, 0.8, 1.1, 1.0}, {1.0, 0, 0, 0}};
-  cr_expect_eq(rnnk_tune_pick(&cut[0][0], 2, 3, 4, 0.02, &q, &def), 1);
-  cr_expect(fabs(q - 0.8) < 1e-12, "ratio %g", q);
+  /* a pass cut short by the time limit (zeros) counts where it measured;
+   * a candidate timed in one pass of several cannot replace the default */
+  const double cut[3][4] = {{1.0, 0.8, 0.7, 1.0}, {1.0, 0.85, 0, 0}, {0, 0, 0, 0}};
+  cr_expect_eq(rnnk_tune_pick(&cut[0][0], 3, 3, 4, 0.02, &q, &def), 1, "c2 was timed in one pass only");
+  cr_expect(fabs(q - 0.85) < 1e-12, "ratio %g (upper middle of 0.8, 0.85)", q);
+  const double once[2][4] = {{1.0, 0.8, 0.7, 1.0}, {0, 0, 0, 0}};
+  cr_expect_eq(rnnk_tune_pick(&once[0][0], 2, 3, 4, 0.02, &q, &def), 0, "one pass of two: no evidence");
   const double one[1][2] = {{1.0, 1.0}};
   cr_expect_eq(rnnk_tune_pick(&one[0][0], 1, 1, 2, 0.02, &q, &def), 0, "one candidate: the default");
 }

@@ -8,7 +8,8 @@
  * or over all of them. Each candidate runs a synthetic sequence (T = 50, random
  * weights) once to warm up, then `repeats` times (its median), in 3 passes
  * that each start and end with the default tiles; a candidate wins only if
- * its median ratio to the default of the same pass is below 0.98. The
+ * its median ratio to the default of the same pass is below 0.98, over at
+ * least 2 passes (a time limit can leave later passes unfinished). The
  * measuring thread is pinned (hwloc) when it can be. Every candidate gives
  * the same bits (DESIGN.md), so the choice never changes results; the tests
  * check that. */
@@ -156,7 +157,7 @@ int rnnk_tune_pick(const double *ms, int rounds, int n, int stride, double margi
     for (int r = 0; r < nr; r++)
       if (ref[r] > 0 && ms[(size_t)r * (size_t)stride + (size_t)i] > 0)
         q[k++] = ms[(size_t)r * (size_t)stride + (size_t)i] / ref[r];
-    if (!k) continue;
+    if (k < (nr < 2 ? nr : 2)) continue; /* one pass is no evidence when there were more */
     const double qi = median_up(q, k);
     if (qi < 1 - margin && qi < best_q) best = i, best_q = qi;
   }
