@@ -57,6 +57,8 @@ typedef struct rnnk_step_args {
                         alternating it per step keeps part of an L2-overflowing W_hh in L2) */
   bool k_chunks;     /* W overflows L2: with rows for several register tiles, run k in chunks
                         that stay in L1 for all of them (else each tile reads W from L2) */
+  bool prefetch_next; /* W fits L2 but the input GEMM's W_ih evicts part of it between
+                        steps: row tiles of a stream prefetch the next panel all the same */
   const float *W;    /* packed recurrent weights of this cell/phase */
   const float *pre;  /* gate pre-activations from the input projection, panel order */
   size_t ld_pre;

@@ -100,6 +100,8 @@ static void run_direction(const fwd_ctx *f, int tid, int nth, int l, int d, cons
   rnnk_step_args a = {.U = U, .p0 = p0, .p1 = p1, .cp = &rnn->cp, .ld_pre = ghp, .ld_hprev = Sp,
                       .peep = ly->peep, .bias = ly->b_rn, .backward = f->io->backward,
                       .k_chunks = overflows_l2((p1 - p0) * U * G * S * sizeof(float))};
+  /* W_hh fits L2 but not beside W_ih: each time chunk's GEMM evicts part of it */
+  a.prefetch_next = !a.k_chunks && overflows_l2((p1 - p0) * U * G * (S + K) * sizeof(float));
   const int T = f->T, Tc = f->Tc;
   for (int ci = 0; ci < T; ci += Tc) {
     /* chunk [t0, t0 + tc) in time, visited in this direction's order */

@@ -419,7 +419,11 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
  *   ask L2 for 21 bytes a cycle) every tile still reads the panel from L2,
  *   and the tiles share the prefetch of the next panel from L3, each taking
  *   every tiles-th k-row, so that stream runs during all of the panel's
- *   FMAs instead of stalling its first tile (LSTM N=64 H=512: 7% faster);
+ *   FMAs instead of stalling its first tile (LSTM N=64 H=512: 7% faster).
+ *   So do the tiles of a W that fits L2 when the input GEMM's W_ih, read
+ *   between time chunks, evicts part of it (a->prefetch_next; LSTM N=64
+ *   H=256: W_ih and W_hh 1 MiB each, 1.1% faster, GRU 1.9%; not on AVX2,
+ *   whose GRU N=64 H=256 ran 0.8% slower);
  * - with at most 8 rows and 32 vector registers, one tile takes all rows
  *   even past the register budget: the compiler then spills a few
  *   accumulators or folds weight loads into the FMAs, which costs nothing
@@ -487,7 +491,7 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
       const tile_cols tc = {UV, UT, u0};                                                               \
       const size_t nb = a->k_chunks && a->N <= 8 && RNNK_VREGS >= 32 ? a->N : nbmax;                  \
       const size_t tiles = (a->N + nb - 1) / nb;                                                       \
-      const bool stream = a->k_chunks && tiles >= 4 && nbmax >= 4;                                     \
+      const bool stream = (a->k_chunks || (a->prefetch_next && RNNK_VREGS >= 32)) && tiles >= 4 && nbmax >= 4; \
       if (!a->k_chunks || a->N <= nb || K <= kc || stream) {                                           \
         const float *pf = stream ? pnext : NULL;                                                       \
         for (size_t n0 = 0; n0 < a->N; n0 += nb)                                                       \
