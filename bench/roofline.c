@@ -11,11 +11,15 @@
  * Read bandwidth: sum a buffer with the widest vector loads the CPU has
  * (aligned, 16 or 8 independent add chains), many passes over the same
  * working set inside one call; the buffer is written before timing so the
- * pages exist. Working sets 16 KiB, 1 MiB, 16 MiB and 256 MiB stand for
- * L1, L2, L3 and DRAM on current x86 server cores (48 KiB L1d, 1-2 MiB L2).
- * With AVX-512, L1-L3 are read once more with 32-byte loads: AVX2 kernels
- * cannot stream L2 as fast as zmm loads do (this Xeon: ~115 against ~135
- * GB/s), and their bound should say so.
+ * pages exist. Working sets 16 KiB << i up to 32 MiB (the ladder), then
+ * 256 MiB for DRAM. A ladder rather than one size per level: fixed sizes
+ * picked for the Xeon (1 MiB for its 2 MiB L2, 16 MiB for L3) misread a
+ * Zen 4 VM, whose 1 MiB L2 reads 117 GB/s at 512 KiB but 98 at 1 MiB, and
+ * whose L3 share reads 98 GB/s up to 8 MiB but 64 at 16 MiB: the LSTM
+ * N=1 H=512 step (4 MiB of W_hh) ran at "125% of bound". With AVX-512 the
+ * ladder is read once more with 32-byte loads: AVX2 kernels cannot stream
+ * L2 as fast as zmm loads do (the Xeon: ~115 against ~135 GB/s), and their
+ * bound should say so.
  *
  * Each number is the median of several repeats, each repeat sized to take
  * about 30 ms (8 ms when quick) after one calibration run, which also warms
@@ -354,6 +358,15 @@ static void cache_sizes(rnnk_roofline *r) {
 /* API                                                                  */
 /* ------------------------------------------------------------------ */
 
+static size_t ladder_bytes(int i) { return (size_t)16 << 10 << i; }
+
+/* Index of the largest ladder size <= bytes (0 below 16 KiB). */
+static int ladder_at(size_t bytes) {
+  int i = 0;
+  while (i + 1 < RNNK_RL_LADDER && ladder_bytes(i + 1) <= bytes) i++;
+  return i;
+}
+
 void rnnk_roofline_measure(rnnk_roofline *r, int quick) {
   memset(r, 0, sizeof *r);
   cache_sizes(r);
@@ -375,18 +388,22 @@ void rnnk_roofline_measure(rnnk_roofline *r, int quick) {
   r->fma_gflops_scalar = measure_fma(fma_scalar_plain, FMA_SCALAR_PER_ITER, &tm);
 #endif
 
-  r->bw_l1 = measure_read(rd, (size_t)16 << 10, &tm);
-  r->bw_l2 = measure_read(rd, (size_t)1 << 20, &tm);
-  r->bw_l3 = measure_read(rd, (size_t)16 << 20, &tm);
-  r->bw_dram = measure_read(rd, (size_t)256 << 20, &tm);
-  r->bw_l1_ymm = r->bw_l1, r->bw_l2_ymm = r->bw_l2, r->bw_l3_ymm = r->bw_l3;
+  int ymm_too = 0;
 #if RNNK_RL_X86
-  if (has_avx512 && __builtin_cpu_supports("avx")) {
-    r->bw_l1_ymm = measure_read(read_ymm, (size_t)16 << 10, &tm);
-    r->bw_l2_ymm = measure_read(read_ymm, (size_t)1 << 20, &tm);
-    r->bw_l3_ymm = measure_read(read_ymm, (size_t)16 << 20, &tm);
-  }
+  ymm_too = has_avx512 && __builtin_cpu_supports("avx");
 #endif
+  for (int i = 0; i < RNNK_RL_LADDER; i++) {
+    r->bw_ladder[i] = measure_read(rd, ladder_bytes(i), &tm);
+#if RNNK_RL_X86
+    r->bw_ladder_ymm[i] = ymm_too ? measure_read(read_ymm, ladder_bytes(i), &tm) : r->bw_ladder[i];
+#else
+    r->bw_ladder_ymm[i] = r->bw_ladder[i];
+#endif
+  }
+  r->bw_dram = measure_read(rd, (size_t)256 << 20, &tm);
+  const int i1 = ladder_at(r->l1_bytes / 2), i2 = ladder_at(r->l2_bytes / 2), i3 = ladder_at((size_t)16 << 20);
+  r->bw_l1 = r->bw_ladder[i1], r->bw_l2 = r->bw_ladder[i2], r->bw_l3 = r->bw_ladder[i3];
+  r->bw_l1_ymm = r->bw_ladder_ymm[i1], r->bw_l2_ymm = r->bw_ladder_ymm[i2], r->bw_l3_ymm = r->bw_ladder_ymm[i3];
 }
 
 void rnnk_roofline_for_width(const rnnk_roofline *r, int vector_bits, rnnk_roofline *out) {
@@ -396,6 +413,7 @@ void rnnk_roofline_for_width(const rnnk_roofline *r, int vector_bits, rnnk_roofl
   case 256:
     out->fma_gflops_zmm = 0, out->fma_gflops_scalar = 0;
     out->bw_l1 = r->bw_l1_ymm, out->bw_l2 = r->bw_l2_ymm, out->bw_l3 = r->bw_l3_ymm;
+    memcpy(out->bw_ladder, r->bw_ladder_ymm, sizeof out->bw_ladder);
     break;
   case 32: out->fma_gflops_zmm = 0, out->fma_gflops_ymm = 0; break;
   default: break;
@@ -420,6 +438,8 @@ double rnnk_roofline_bound_ms(const rnnk_roofline *r, double flops, double weigh
   else if (wb <= (double)r->l2_bytes) level = "L2", bw = r->bw_l2;
   else if (wb <= (double)rnnk_roofline_l3_fit_bytes(r)) level = "L3", bw = r->bw_l3;
   else level = "DRAM", bw = r->bw_dram;
+  if (wb <= (double)rnnk_roofline_l3_fit_bytes(r) && r->bw_ladder[ladder_at((size_t)wb)] > 0)
+    bw = r->bw_ladder[ladder_at((size_t)wb)];
   double t_mem = bw > 0 && wb > 0 && steps > 0 ? wb * (double)steps / (bw * 1e9) * 1e3 : 0;
 
   const char *w = "none";
@@ -448,16 +468,19 @@ void rnnk_roofline_print(const rnnk_roofline *r, FILE *f) {
   fprintf(f, "fma_zmm %.1f GFLOP/s\n", r->fma_gflops_zmm);
   fprintf(f, "fma_ymm %.1f GFLOP/s\n", r->fma_gflops_ymm);
   fprintf(f, "fma_scalar %.1f GFLOP/s\n", r->fma_gflops_scalar);
-  fprintf(f, "bw_l1 %.1f GB/s (16 KiB)\n", r->bw_l1);
-  fprintf(f, "bw_l2 %.1f GB/s (1 MiB)\n", r->bw_l2);
+  const size_t l1 = ladder_bytes(ladder_at(r->l1_bytes / 2)) >> 10, l2 = ladder_bytes(ladder_at(r->l2_bytes / 2)) >> 10;
+  fprintf(f, "bw_l1 %.1f GB/s (%zu KiB)\n", r->bw_l1, l1);
+  fprintf(f, "bw_l2 %.1f GB/s (%zu KiB)\n", r->bw_l2, l2);
   fprintf(f, "bw_l3 %.1f GB/s (16 MiB)\n", r->bw_l3);
   fprintf(f, "bw_dram %.1f GB/s (256 MiB)\n", r->bw_dram);
-  fprintf(f, "bw_l1_ymm %.1f GB/s (16 KiB, 32-byte loads)\n", r->bw_l1_ymm);
-  fprintf(f, "bw_l2_ymm %.1f GB/s (1 MiB, 32-byte loads)\n", r->bw_l2_ymm);
+  fprintf(f, "bw_l1_ymm %.1f GB/s (%zu KiB, 32-byte loads)\n", r->bw_l1_ymm, l1);
+  fprintf(f, "bw_l2_ymm %.1f GB/s (%zu KiB, 32-byte loads)\n", r->bw_l2_ymm, l2);
   fprintf(f, "bw_l3_ymm %.1f GB/s (16 MiB, 32-byte loads)\n", r->bw_l3_ymm);
   fprintf(f, "l1_bytes %zu B\n", r->l1_bytes);
   fprintf(f, "l2_bytes %zu B\n", r->l2_bytes);
   fprintf(f, "l3_bytes %zu B (bound uses %zu)\n", r->l3_bytes, rnnk_roofline_l3_fit_bytes(r));
+  for (int i = 0; i < RNNK_RL_LADDER; i++)
+    fprintf(f, "bw_%zuk %.1f GB/s (ymm %.1f)\n", ladder_bytes(i) >> 10, r->bw_ladder[i], r->bw_ladder_ymm[i]);
 }
 
 #ifdef RNNK_ROOFLINE_MAIN
