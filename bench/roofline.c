@@ -15,7 +15,7 @@
  * 256 MiB for DRAM. A ladder rather than one size per level: fixed sizes
  * picked for the Xeon (1 MiB for its 2 MiB L2, 16 MiB for L3) misread a
  * Zen 4 VM, whose 1 MiB L2 reads 117 GB/s at 512 KiB but 98 at 1 MiB, and
- * whose L3 share reads 98 GB/s up to 8 MiB but 64 at 16 MiB: the LSTM
+ * whose L3 share reads 88-98 GB/s at 4 MiB but 29-64 at 16 MiB: the LSTM
  * N=1 H=512 step (4 MiB of W_hh) ran at "125% of bound". With AVX-512 the
  * ladder is read once more with 32-byte loads: AVX2 kernels cannot stream
  * L2 as fast as zmm loads do (the Xeon: ~115 against ~135 GB/s), and their
@@ -438,6 +438,8 @@ double rnnk_roofline_bound_ms(const rnnk_roofline *r, double flops, double weigh
   else if (wb <= (double)r->l2_bytes) level = "L2", bw = r->bw_l2;
   else if (wb <= (double)rnnk_roofline_l3_fit_bytes(r)) level = "L3", bw = r->bw_l3;
   else level = "DRAM", bw = r->bw_dram;
+  /* the level names where the weights live; the rate is that of their own
+   * size where the ladder has it (a level's rate is the fallback) */
   if (wb <= (double)rnnk_roofline_l3_fit_bytes(r) && r->bw_ladder[ladder_at((size_t)wb)] > 0)
     bw = r->bw_ladder[ladder_at((size_t)wb)];
   double t_mem = bw > 0 && wb > 0 && steps > 0 ? wb * (double)steps / (bw * 1e9) * 1e3 : 0;
