@@ -200,9 +200,10 @@ static void print_table(bool quick) {
     if (g_rows[i].mismatch)
       printf("WARNING: oneDNN's output differs from rnnk's for %s (see stderr); its ratio is not meaningful\n",
              g_rows[i].run_name);
-  printf("\n%% of bound: the floor over the measured time. Networks: W_hh read once per step from the "
-         "cache level it fits in (or its flops at FMA peak, if slower) plus the input projection at FMA peak; "
-         "kernels: FMA peak or their weight bytes over that level's bandwidth.%s\n",
+  printf("\n%% of bound: the floor over the measured time. Networks: W_hh read once per step at the rate "
+         "this core reads a working set of its size, labelled by the cache level it fits in (or its flops at "
+         "FMA peak, if slower), plus the input projection at FMA peak; kernels: FMA peak or their weight bytes "
+         "at that rate.%s\n",
          quick ? " scalar runs at H=128 only; \"-\" = not measured." : "");
 }
 
