@@ -352,6 +352,7 @@ typedef struct rnnk_tune_result {
   int unit;          /**< hidden units per panel */
   bool split;        /**< one sequence split over threads (threads > 1) */
   int time_chunk;    /**< steps per input GEMM (0 = automatic) */
+  int k_block;       /**< KiB of weights per k-chunk of a batch's step (0 = the kernels' default) */
   int candidates;    /**< candidates timed */
 } rnnk_tune_result;
 

@@ -57,6 +57,7 @@ typedef struct rnnk_step_args {
                         alternating it per step keeps part of an L2-overflowing W_hh in L2) */
   bool k_chunks;     /* W overflows L2: with rows for several register tiles, run k in chunks
                         that stay in L1 for all of them (else each tile reads W from L2) */
+  size_t k_block_kib; /* KiB of a slice per k-chunk; 0 = the default (KC_FOR) */
   bool prefetch_next; /* W fits L2 but the input GEMM's W_ih evicts part of it between
                         steps: row tiles of a stream prefetch the next panel all the same */
   const float *W;    /* packed recurrent weights of this cell/phase */

@@ -99,7 +99,8 @@ static void run_direction(const fwd_ctx *f, int tid, int nth, int l, int d, cons
 
   rnnk_step_args a = {.U = U, .p0 = p0, .p1 = p1, .cp = &rnn->cp, .ld_pre = ghp, .ld_hprev = Sp,
                       .peep = ly->peep, .bias = ly->b_rn, .backward = f->io->backward,
-                      .k_chunks = overflows_l2((p1 - p0) * U * G * S * sizeof(float))};
+                      .k_chunks = overflows_l2((p1 - p0) * U * G * S * sizeof(float)),
+                      .k_block_kib = (size_t)f->io->k_block};
   /* W_hh fits L2 but not beside W_ih: each time chunk's GEMM evicts part of it */
   a.prefetch_next = !a.k_chunks && overflows_l2((p1 - p0) * U * G * (S + K) * sizeof(float));
   const int T = f->T, Tc = f->Tc;
@@ -391,12 +392,13 @@ rnnk_status rnnk_check_ready(const rnnk_rnn *rnn) {
  * the tune cache entry of this batch and thread count if there is one, else
  * split when every thread gets at least two panels. Never a repack. */
 rnnk_call_plan rnnk_plan(const rnnk_rnn *rnn, int N) {
-  rnnk_call_plan plan = {.pool = NULL, .time_chunk = rnn->tiles.time_chunk};
+  rnnk_call_plan plan = {.pool = NULL, .time_chunk = rnn->tiles.time_chunk, .k_block = rnn->tiles.k_block};
   const int threads = rnn->pool ? rnnk_pool_size(rnn->pool) : 1;
   rnnk_tune_key k = rnnk_tiles_key(rnn->isa, &rnn->cfg, N, threads);
   rnnk_tune_value v;
   const bool tuned = rnnk_tune_cache_lookup(&k, &v) == RNNK_OK;
   if (tuned && v.time_chunk > 0) plan.time_chunk = v.time_chunk;
+  if (tuned && v.k_block > 0) plan.k_block = v.k_block;
   if (threads < 2) return plan;
   if (tuned ? v.split : rnn->tiles.split && rnn->Hp / rnn->tiles.unit >= 2 * threads) plan.pool = rnn->pool;
   return plan;
@@ -433,5 +435,6 @@ RNNK_API rnnk_status rnnk_rnn_forward(const rnnk_rnn *rnn, int T, int N, const f
   }
   const rnnk_call_plan plan = rnnk_plan(rnn, N);
   io.time_chunk = plan.time_chunk;
+  io.k_block = plan.k_block;
   return rnnk_forward_rows(rnn, &io, plan.pool);
 }

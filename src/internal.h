@@ -39,6 +39,8 @@ typedef struct rnnk_tiles {
   int unit_out;   /* units per panel of the projection / Jordan output matrix */
   int time_chunk; /* steps of input projection per GEMM call (0 = auto) */
   int split;      /* 1: split one sequence's hidden units over an attached pool */
+  int k_block;    /* KiB of a weight slice per k-chunk of the step, where the step runs k
+                     in chunks (0 = the kernels' default; see KC_FOR) */
 } rnnk_tiles;
 void rnnk_tiles_default(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t);
 /* Widest panel, in vectors, the step kernels of this cell are built for:
@@ -145,6 +147,7 @@ typedef struct rnnk_fwd_io {
   float *scratch; /* NULL, or rnnk_forward_scratch_floats() floats, 64-byte aligned
                      (then time_chunk must be 0) */
   int time_chunk;  /* steps per input GEMM; 0 = the network's tiles */
+  int k_block;     /* KiB per k-chunk of the step; 0 = the kernels' default */
   bool backward;   /* sweep the weights' panels backward first (streaming alternates
                       it per call so consecutive calls meet what the last one left in L2) */
 } rnnk_fwd_io;
@@ -155,6 +158,7 @@ rnnk_status rnnk_check_ready(const rnnk_rnn *rnn);
 typedef struct rnnk_call_plan {
   rnnk_pool *pool; /* split one sequence's hidden units over it; NULL = caller's thread */
   int time_chunk;  /* 0 = auto */
+  int k_block;     /* 0 = the kernels' default */
 } rnnk_call_plan;
 rnnk_call_plan rnnk_plan(const rnnk_rnn *rnn, int N);
 rnnk_status rnnk_forward_rows(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_pool *split_pool);

@@ -68,7 +68,9 @@ RNNK_API rnnk_status rnnk_rnn_step(const rnnk_rnn *rnn, rnnk_state *st, const fl
                     .y = y_t, .y_step_stride = N * W, .y_row_stride = W,
                     .h0 = st->h, .hT = st->h, .c0 = st->c, .cT = st->c, .scratch = st->scratch,
                     .backward = st->backward};
-  rnnk_status s = rnnk_forward_rows(rnn, &io, rnnk_plan(rnn, st->N).pool); /* T = 1: no time chunk */
+  const rnnk_call_plan plan = rnnk_plan(rnn, st->N);
+  io.k_block = plan.k_block; /* T = 1: no time chunk */
+  rnnk_status s = rnnk_forward_rows(rnn, &io, plan.pool);
   if (s == RNNK_OK) st->backward = !st->backward;
   return s;
 }

@@ -101,7 +101,7 @@ static rnnk_f32_step_fn step_fn(const rnnk_ukernels *uk, step_kind k) {
 /* Runs one step kernel of the scalar table and of @p simd on the same
  * inputs; outputs (out, out2, c) must be identical and canaries intact. */
 static void compare_step(const rnnk_ukernels *simd, int U, step_kind kind, int H, int N, int K, int variant,
-                         bool peep, size_t p0, size_t p1, bool k_chunks, test_rng *rng) {
+                         bool peep, size_t p0, size_t p1, bool k_chunks, size_t k_block_kib, test_rng *rng) {
   const rnnk_ukernels *ref = rnnk_ukernels_for(RNNK_ISA_SCALAR);
   const int Hp = round_up(H, U);
   const size_t np = (size_t)Hp / (size_t)U;
@@ -128,7 +128,7 @@ static void compare_step(const rnnk_ukernels *simd, int U, step_kind kind, int H
   rnnk_step_args a = {.N = (size_t)N, .K = (size_t)K, .U = (size_t)U, .p0 = p0, .p1 = p1, .W = W, .pre = pre,
                       .ld_pre = ld_pre, .hin = hin, .ld_hin = ld_hin, .hprev = hprev, .ld_hprev = ld,
                       .ld_c = ld, .ld_out = ld, .peep = peep ? pp : NULL, .bias = bias, .cp = &cp,
-                      .k_chunks = k_chunks};
+                      .k_chunks = k_chunks, .k_block_kib = k_block_kib};
   for (int s = 0; s < 2; s++) {
     a.out = out[s], a.out2 = out2[s], a.c = c[s];
     step_fn(s ? simd : ref, kind)(&a);
@@ -143,9 +143,10 @@ static void compare_step(const rnnk_ukernels *simd, int U, step_kind kind, int H
       const size_t i = (size_t)n * ld + j;
       cr_assert(!memcmp(&out[0][i], &out[1][i], 4) && !memcmp(&out2[0][i], &out2[1][i], 4) &&
                     !memcmp(&c[0][i], &c[1][i], 4),
-                "%s %s U=%d H=%d N=%d K=%d variant=%d peep=%d panels %zu..%zu k_chunks=%d: row %d unit %zu: "
-                "out %a vs %a, out2 %a vs %a, c %a vs %a",
-                kind_name[kind], simd->name, U, H, N, K, variant, peep, p0, p1, k_chunks, n, j, out[0][i], out[1][i],
+                "%s %s U=%d H=%d N=%d K=%d variant=%d peep=%d panels %zu..%zu k_chunks=%d k_block=%zu KiB: row %d "
+                "unit %zu: out %a vs %a, out2 %a vs %a, c %a vs %a",
+                kind_name[kind], simd->name, U, H, N, K, variant, peep, p0, p1, k_chunks, k_block_kib, n, j, out[0][i],
+                out[1][i],
                 out2[0][i], out2[1][i], c[0][i], c[1][i]);
       /* units outside [p0, p1) untouched */
       if (j < p0 * U || j >= p1 * U) cr_assert_eq(out[1][i], canary_value, "%s wrote outside its panels", kind_name[kind]);
@@ -170,7 +171,7 @@ Test(kernels, steps_match_reference) {
               const int variant = (int)(hi + ni + ii) % 5;
               const bool peep = kind == K_LSTM && (hi + ii) % 2;
               compare_step(t[it].uk, uv * t[it].vw, (step_kind)kind, Hs[hi], Ns[ni], Is[ii], variant, peep, 0,
-                           1000, (hi + ni) % 2, &rng);
+                           1000, (hi + ni) % 2, 0, &rng);
             }
 }
 
@@ -181,7 +182,7 @@ Test(kernels, steps_partial_panels) {
   for (int it = 0; it < nt; it++)
     for (int kind = K_LSTM; kind <= K_ELMAN; kind++)
       for (size_t p0 = 0; p0 < 4; p0++)
-        compare_step(t[it].uk, t[it].vw, (step_kind)kind, 100, 3, 33, 0, kind == K_LSTM, p0, p0 + 2, false, &rng);
+        compare_step(t[it].uk, t[it].vw, (step_kind)kind, 100, 3, 33, 0, kind == K_LSTM, p0, p0 + 2, false, 0, &rng);
 }
 
 /* Rows for several register tiles and k longer than a chunk: with
@@ -200,8 +201,26 @@ Test(kernels, steps_k_chunks) {
           for (int kc = 0; kc < 2; kc++) {
             if ((uv == 4 && kind_pw_gates[kind] > 2) || (uv == 8 && kind_pw_gates[kind] > 1)) continue;
             compare_step(t[it].uk, uv * t[it].vw, (step_kind)kind, 2 * uv * t[it].vw + 3, Ns[ni], 1100, kind % 5,
-                         kind == K_LSTM, 0, 1000, kc, &rng);
+                         kind == K_LSTM, 0, 1000, kc, 0, &rng);
           }
+}
+
+/* A tuned k-chunk size (k_block) changes where the chains pause, not
+ * their order: from chunks of a few k-rows (1 KiB) to one chunk of all of
+ * k (2048 KiB), every size gives the reference's bits. */
+Test(kernels, steps_k_block) {
+  isa_kernels t[3];
+  const int nt = simd_tables(t);
+  test_rng rng = {13};
+  const size_t kibs[] = {1, 3, 8, 16, 2048};
+  for (int it = 0; it < nt; it++)
+    for (int kind = K_LSTM; kind <= K_ELMAN; kind++)
+      for (size_t ki = 0; ki < sizeof kibs / sizeof *kibs; ki++)
+        for (int ni = 0; ni < 2; ni++) {
+          const int uv = kind_pw_gates[kind] > 1 ? 1 : 4;
+          compare_step(t[it].uk, uv * t[it].vw, (step_kind)kind, 2 * uv * t[it].vw + 3, ni ? 13 : 7, 1100,
+                       (int)ki % 5, kind == K_LSTM, 0, 1000, true, kibs[ki], &rng);
+        }
 }
 
 Test(kernels, activation_kernel_matches_reference) {

@@ -216,3 +216,37 @@ Test(tune, batch_hint_picks_the_layout_entry) {
   cr_expect_eq(rnnk_rnn_create(&c, &rnn), RNNK_EINVAL);
   cr_expect_null(rnn);
 }
+
+/* A tuned k-chunk size (k_block) reaches the step through the call's plan
+ * and keeps the bits: LSTM H=400, whose 2.5 MiB W_hh the step runs in
+ * k-chunks on hosts with up to 4 MiB of L2, at N=13 (several row tiles). */
+Test(tune, tuned_k_block_reaches_the_step_and_keeps_the_bits) {
+  enum { KI = 16, KH = 400, KN = 13, KT = 3 };
+  rnnk_config c;
+  rnnk_config_init(&c, RNNK_LSTM, KI, KH);
+  rnnk_config r;
+  cr_assert_eq(rnnk_config_resolve(&c, &r), RNNK_OK);
+  static float w_ih[4 * KH * KI], w_hh[4 * KH * KH], b[8 * KH], x[KT * KN * KI], want[KT * KN * KH],
+      got[KT * KN * KH];
+  unsigned s = 5;
+  float *arrays[] = {w_ih, w_hh, b, x};
+  const size_t sizes[] = {4 * KH * KI, 4 * KH * KH, 8 * KH, KT * KN * KI};
+  for (int a = 0; a < 4; a++)
+    for (size_t i = 0; i < sizes[a]; i++) s = s * 1664525u + 1013904223u, arrays[a][i] = (float)(s >> 8) / (1 << 24) - 0.5f;
+  rnnk_rnn *rnn;
+  cr_assert_eq(rnnk_rnn_create(&c, &rnn), RNNK_OK, "%s", rnnk_last_error());
+  rnnk_weights w = {.w_ih = w_ih, .w_hh = w_hh, .b_ih = b, .b_hh = b + 4 * KH};
+  cr_assert_eq(rnnk_rnn_set_weights(rnn, 0, 0, RNNK_LAYOUT_PYTORCH, &w), RNNK_OK, "%s", rnnk_last_error());
+  cr_assert_eq(rnnk_plan(rnn, KN).k_block, 0);
+  cr_assert_eq(rnnk_rnn_forward(rnn, KT, KN, x, NULL, NULL, NULL, want, NULL, NULL), RNNK_OK, "%s", rnnk_last_error());
+
+  for (int kib = 1; kib <= 64; kib *= 8) {
+    rnnk_tune_key k = rnnk_tiles_key(rnn->isa, &r, KN, 1);
+    rnnk_tune_value v = {.k_block = kib, .ms = 1, .ms_default = 1};
+    cr_assert_eq(rnnk_tune_cache_put(&k, &v), RNNK_OK, "%s", rnnk_last_error());
+    cr_assert_eq(rnnk_plan(rnn, KN).k_block, kib, "the call's plan did not take k_block from the tune cache");
+    cr_assert_eq(rnnk_rnn_forward(rnn, KT, KN, x, NULL, NULL, NULL, got, NULL, NULL), RNNK_OK, "%s", rnnk_last_error());
+    cr_assert(!memcmp(want, got, sizeof want), "k_block %d KiB changed the bits (isa %s)", kib, rnnk_isa_name(rnn->isa));
+  }
+  rnnk_rnn_destroy(rnn);
+}

@@ -56,6 +56,7 @@ void rnnk_tiles_default(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t) {
   t->unit_out = d->unit_out;
   t->time_chunk = 0;
   t->split = 1;
+  t->k_block = 0;
 }
 
 int rnnk_max_unit_vectors(const rnnk_config *cfg) {
@@ -102,5 +103,6 @@ void rnnk_tiles_choose(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t) {
   }
   if (rnnk_unit_valid(v.unit, vector_width(isa), rnnk_max_unit_vectors(cfg))) t->unit = v.unit;
   if (v.time_chunk > 0) t->time_chunk = v.time_chunk;
+  if (v.k_block > 0) t->k_block = v.k_block;
   t->split = v.split;
 }

@@ -5,7 +5,9 @@
  * (AVX-512 and AVX2 both, to catch frequency effects), each with panels of
  * one, two (and four) vectors (U), with threads > 1 the per-step hidden-unit
  * split on and off, and with batch > 1 the input GEMM over a chunk of steps
- * or over all of them. Each candidate runs a synthetic sequence (T = 50, random
+ * or over all of them; and when a batch's W_hh overflows half the L2, so
+ * that the step may run k in chunks, the default tiles with chunks of 8
+ * and 16 KiB (k_block) besides the kernels' 24. Each candidate runs a synthetic sequence (T = 50, random
  * weights) once to warm up, then `repeats` times (its median), in 3 passes
  * that each start and end with the default tiles; a candidate wins only if
  * its median ratio to the default of the same pass is below 0.98, over at
@@ -20,12 +22,14 @@
 #include <string.h>
 #include <time.h>
 
+#include "dispatch/cpu.h"
 #include "src/internal.h"
 #include "threads/pool.h"
 #include "tune/cache.h"
 
 #define TUNE_T 50
 #define TUNE_ROUNDS 3
+#define TUNE_MAX_CAND (2 * (4 * 2 * 2 + 2)) /* ISAs x (panel widths x split x time chunk + k-chunk sizes) */
 /* A candidate replaces the default tiles only if the median over passes of
  * its time over the default's is below 1 - TUNE_MARGIN: on this shared VM
  * the best of 3 medians let 3-6% noise wins through (32-unit GRU panels,
@@ -126,6 +130,16 @@ static rnnk_status time_net(rnnk_rnn *rnn, const tune_data *d, int repeats, doub
   return s;
 }
 
+/* Does a batch's step run k in chunks on this host (W_hh over half the L2,
+ * as forward.c decides)? Only then is the chunk size worth timing. */
+static bool step_may_chunk(const rnnk_config *c) {
+  const size_t G = c->cell == RNNK_LSTM ? 4 : c->cell == RNNK_GRU ? 3 : 1;
+  const size_t S = c->proj_size ? (size_t)c->proj_size : (size_t)c->hidden_size;
+  rnnk_cpu_id id;
+  rnnk_cpu_identity(&id);
+  return id.l2_kib == 0 || G * (size_t)c->hidden_size * S * sizeof(float) > (size_t)id.l2_kib * 1024 / 2;
+}
+
 typedef struct candidate {
   rnnk_isa isa;
   rnnk_tiles tiles;
@@ -183,7 +197,7 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
   const bool auto_isa = !cfg->isa; /* the caller lets rnnk pick: AVX2 may beat AVX-512 here */
 
   /* Candidates: default tiles of the default ISA first (the baseline). */
-  candidate cand[2 * 4 * 2 * 2]; /* ISAs x panel widths (1..8 vectors) x split x time chunk */
+  candidate cand[TUNE_MAX_CAND];
   int nc = 0;
   const rnnk_isa isas[] = {c.isa, RNNK_ISA_AVX2};
   for (int i = 0; i < (auto_isa && c.isa == RNNK_ISA_AVX512 ? 2 : 1); i++) {
@@ -198,13 +212,20 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
           t.time_chunk = tc;
           cand[nc++] = (candidate){isas[i], t};
         }
+    if (batch > 1 && step_may_chunk(&c))
+      for (int kib = 8; kib <= 16; kib *= 2) {
+        rnnk_tiles t;
+        rnnk_tiles_default(isas[i], &c, &t);
+        t.k_block = kib;
+        cand[nc++] = (candidate){isas[i], t};
+      }
   }
   { /* put the default tiles of the default ISA in front */
     rnnk_tiles def;
     rnnk_tiles_default(c.isa, &c, &def);
     for (int i = 0; i < nc; i++)
       if (cand[i].isa == c.isa && cand[i].tiles.unit == def.unit && cand[i].tiles.split == def.split &&
-          cand[i].tiles.time_chunk == 0) {
+          cand[i].tiles.time_chunk == 0 && cand[i].tiles.k_block == 0) {
         const candidate t = cand[0];
         cand[0] = cand[i], cand[i] = t;
         break;
@@ -232,7 +253,7 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
    * default; 0 = not measured (time limit). */
   const double start = now_ms();
   const int per_round = nc + 1;
-  double ms_at[TUNE_ROUNDS][33] = {{0}};
+  double ms_at[TUNE_ROUNDS][TUNE_MAX_CAND + 1] = {{0}};
   int done = 0;
   for (int r = 0; r < TUNE_ROUNDS && !s; r++) {
     for (int j = 0; j < per_round && !s; j++) {
@@ -249,9 +270,9 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
       }
       if (s) break;
       if (opt && opt->progress) {
-        char what[96];
-        snprintf(what, sizeof what, "%s unit=%d split=%d chunk=%d: %.3f ms%s", rnnk_isa_name(cj->isa),
-                 cj->tiles.unit, cj->tiles.split, cj->tiles.time_chunk, ms_at[r][j],
+        char what[112];
+        snprintf(what, sizeof what, "%s unit=%d split=%d chunk=%d k_block=%d: %.3f ms%s", rnnk_isa_name(cj->isa),
+                 cj->tiles.unit, cj->tiles.split, cj->tiles.time_chunk, cj->tiles.k_block, ms_at[r][j],
                  j == 0 || j == nc ? " (default)" : "");
         opt->progress(opt->user, ++done, TUNE_ROUNDS * per_round, what);
       }
@@ -260,7 +281,7 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
   if (!s && opt && opt->progress && done < TUNE_ROUNDS * per_round) /* cut short by the time limit */
     opt->progress(opt->user, TUNE_ROUNDS * per_round, TUNE_ROUNDS * per_round, "time limit reached");
   double ratio = 1, baseline = 0;
-  const int best_i = s ? 0 : rnnk_tune_pick(&ms_at[0][0], TUNE_ROUNDS, nc, 33, TUNE_MARGIN, &ratio, &baseline);
+  const int best_i = s ? 0 : rnnk_tune_pick(&ms_at[0][0], TUNE_ROUNDS, nc, TUNE_MAX_CAND + 1, TUNE_MARGIN, &ratio, &baseline);
   const double best = baseline * ratio;
   if (have_saved) pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
   rnnk_pool_destroy(pool);
@@ -269,12 +290,12 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
 
   /* Remember the winner under the key of the ISA the network would get. */
   const rnnk_tiles *w = &cand[best_i].tiles;
-  rnnk_tune_value v = {.unit = w->unit, .time_chunk = w->time_chunk, .split = w->split, .ms = best,
+  rnnk_tune_value v = {.unit = w->unit, .time_chunk = w->time_chunk, .k_block = w->k_block, .split = w->split, .ms = best,
                        .ms_default = baseline, .isa = cand[best_i].isa == c.isa ? 0 : (int)cand[best_i].isa};
   rnnk_tune_key k = rnnk_tiles_key(c.isa, &c, batch, threads);
   if (opt && opt->result)
     *opt->result = (rnnk_tune_result){.ms_default = baseline, .ms_tuned = best, .isa = cand[best_i].isa,
                                       .unit = w->unit, .split = w->split && threads > 1,
-                                      .time_chunk = w->time_chunk, .candidates = nc};
+                                      .time_chunk = w->time_chunk, .k_block = w->k_block, .candidates = nc};
   return rnnk_tune_cache_put(&k, &v);
 }

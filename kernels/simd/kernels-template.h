@@ -434,9 +434,13 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
  *   blocks pass over it, and the unfinished chains wait in a stack tile of
  *   up to TILE_ROWS rows between chunks.
  * Each chain still runs over k in increasing order. Slices touch disjoint
- * cache lines of a k-row, so slicing reads no weight twice. */
+ * cache lines of a k-row, so slicing reads no weight twice. A chunk holds
+ * KC_KIB_DEFAULT KiB of the slice's weights unless the tune cache says
+ * otherwise (a->k_block_kib): 8 KiB ran AVX2 LSTM N=8 H=1024 4% faster on
+ * the Xeon and 3% slower on a Zen 4, so the size is the tuner's to pick. */
 #define TILE_ROWS 32
-#define KC_FOR(PW) ((size_t)(24 * 1024 / 4) / (PW))
+#define KC_KIB_DEFAULT 24
+#define KC_FOR(PW, KIB) ((KIB) * 1024 / 4 / (PW) > 0 ? (KIB) * 1024 / 4 / (PW) : 1)
 
 /* One register tile: NB rows, slice tc, chains over [k0, k1); started by
  * init when k0 = 0 (else from the stack tile), finished by the cell update
@@ -482,9 +486,11 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
    * (tiles-1)-th k-row: a prefetch in the first tile slowed its own                                   \
    * stream (sequences N=8 H=1024: AVX2 LSTM 0.934, GRU 0.952; AVX-512                                 \
    * LSTM N=16 0.886). */                                                                              \
-  RNNK_INLINE void op##_rows(size_t UV, size_t UT, const rnnk_step_args *a, size_t p,                 \
+  RNNK_INLINE void op##_rows(size_t UV, size_t UT, const rnnk_step_args *a, size_t p,                  \
                              const float *pnext) {                                                     \
-    const size_t nbmax = NB_FOR((G) * UT), K = a->K, kc = KC_FOR((G) * UT * VW), pw = (G) * UV * VW;   \
+    const size_t kib = a->k_block_kib ? a->k_block_kib : KC_KIB_DEFAULT;                               \
+    const size_t nbmax = NB_FOR((G) * UT), K = a->K, kc = KC_FOR((G) * UT * VW, kib);                  \
+    const size_t pw = (G) * UV * VW;                                                                   \
     const float *Wp = a->W + p * K * pw;                                                               \
     _Alignas(64) float tile[TILE_ROWS * MAXV * RNNK_VW];                                               \
     for (size_t u0 = 0; u0 < UV; u0 += UT) {                                                           \
