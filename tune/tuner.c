@@ -7,11 +7,12 @@
  * split on and off, and with batch > 1 the input GEMM over a chunk of steps
  * or over all of them; and when a batch's W_hh overflows half the L2, so
  * that the step may run k in chunks, the default tiles with chunks of 8
- * and 16 KiB (k_block) besides the kernels' 24. Each candidate runs a synthetic sequence (T = 50, random
- * weights) once to warm up, then `repeats` times (its median), in 3 passes
- * that each start and end with the default tiles; a candidate wins only if
- * its median ratio to the default of the same pass is below 0.98, over at
- * least 2 passes (a time limit can leave later passes unfinished). The
+ * and 16 KiB (k_block) besides the kernels' 24. Each candidate runs a
+ * synthetic sequence (T = 50, random weights) once to warm up, then
+ * `repeats` times (its median), in 3 passes that each start and end with
+ * the default tiles; a candidate wins only if its median ratio to the
+ * default of the same pass is below 0.98, over at least 2 passes (a time
+ * limit can leave later passes unfinished). The
  * measuring thread is pinned (hwloc) when it can be. Every candidate gives
  * the same bits (DESIGN.md), so the choice never changes results; the tests
  * check that. */
