@@ -440,8 +440,8 @@ double rnnk_roofline_bound_ms(const rnnk_roofline *r, double flops, double weigh
   else level = "DRAM", bw = r->bw_dram;
   /* the level names where the weights live; the rate is that of their own
    * size where the ladder has it (a level's rate is the fallback) */
-  if (wb <= (double)rnnk_roofline_l3_fit_bytes(r) && r->bw_ladder[ladder_at((size_t)wb)] > 0)
-    bw = r->bw_ladder[ladder_at((size_t)wb)];
+  const double bw_size = r->bw_ladder[ladder_at((size_t)wb)];
+  if (wb <= (double)rnnk_roofline_l3_fit_bytes(r) && bw_size > 0) bw = bw_size;
   double t_mem = bw > 0 && wb > 0 && steps > 0 ? wb * (double)steps / (bw * 1e9) * 1e3 : 0;
 
   const char *w = "none";

@@ -57,9 +57,7 @@ static int active_rows(const fwd_ctx *f, int t) {
   return na;
 }
 
-/* Whether this thread's recurrent weights (bytes) overflow half of its L2
- * (the other half holds the step's rows); yes when the size is unknown. */
-static bool overflows_l2(size_t bytes) {
+bool rnnk_overflows_l2(size_t bytes) {
   rnnk_cpu_id id;
   rnnk_cpu_identity(&id);
   return id.l2_kib == 0 || bytes > (size_t)id.l2_kib * 1024 / 2;
@@ -99,10 +97,10 @@ static void run_direction(const fwd_ctx *f, int tid, int nth, int l, int d, cons
 
   rnnk_step_args a = {.U = U, .p0 = p0, .p1 = p1, .cp = &rnn->cp, .ld_pre = ghp, .ld_hprev = Sp,
                       .peep = ly->peep, .bias = ly->b_rn, .backward = f->io->backward,
-                      .k_chunks = overflows_l2((p1 - p0) * U * G * S * sizeof(float)),
+                      .k_chunks = rnnk_overflows_l2((p1 - p0) * U * G * S * sizeof(float)),
                       .k_block_kib = (size_t)f->io->k_block};
   /* W_hh fits L2 but not beside W_ih: each time chunk's GEMM evicts part of it */
-  a.prefetch_next = !a.k_chunks && overflows_l2((p1 - p0) * U * G * (S + K) * sizeof(float));
+  a.prefetch_next = !a.k_chunks && rnnk_overflows_l2((p1 - p0) * U * G * (S + K) * sizeof(float));
   const int T = f->T, Tc = f->Tc;
   for (int ci = 0; ci < T; ci += Tc) {
     /* chunk [t0, t0 + tc) in time, visited in this direction's order */

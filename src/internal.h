@@ -29,6 +29,12 @@ void *rnnk_alloc_pages(size_t bytes);
 void rnnk_free(void *p);
 /* a*b with overflow check; false on overflow. */
 bool rnnk_mul_ok(size_t a, size_t b, size_t *out);
+/* Gate blocks of a cell's weight matrices: 4 (LSTM), 3 (GRU), else 1. */
+static inline int rnnk_cell_gates(rnnk_cell cell) { return cell == RNNK_LSTM ? 4 : cell == RNNK_GRU ? 3 : 1; }
+/* Whether a thread's recurrent weights (bytes) overflow half of its L2 (the
+ * other half holds the step's rows), so that the step streams them from L3
+ * and runs k in chunks; yes when the size is unknown (src/forward.c). */
+bool rnnk_overflows_l2(size_t bytes);
 
 /* The kernel table of an ISA (dispatch/ukernels.c); NULL if not runnable here. */
 const rnnk_ukernels *rnnk_ukernels_for(rnnk_isa isa);

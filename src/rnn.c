@@ -109,7 +109,7 @@ rnnk_status rnnk_rnn_create_tiled(const rnnk_config *cfg, const rnnk_tiles *tile
     return rnnk_fail(RNNK_EINVAL, "tiles unit=%d unit_out=%d do not fit the %s kernels", bad.unit, bad.unit_out,
                      uk->name);
   }
-  rnn->G = c.cell == RNNK_LSTM ? 4 : c.cell == RNNK_GRU ? 3 : 1;
+  rnn->G = rnnk_cell_gates(c.cell);
   rnn->D = c.direction >= RNNK_BIDIR_CONCAT ? 2 : 1;
   rnn->H = c.hidden_size;
   rnn->Hp = round_up(c.hidden_size, rnn->tiles.unit);

@@ -228,11 +228,11 @@ Test(tune, tuned_k_block_reaches_the_step_and_keeps_the_bits) {
   cr_assert_eq(rnnk_config_resolve(&c, &r), RNNK_OK);
   static float w_ih[4 * KH * KI], w_hh[4 * KH * KH], b[8 * KH], x[KT * KN * KI], want[KT * KN * KH],
       got[KT * KN * KH];
-  unsigned s = 5;
-  float *arrays[] = {w_ih, w_hh, b, x};
-  const size_t sizes[] = {4 * KH * KI, 4 * KH * KH, 8 * KH, KT * KN * KI};
-  for (int a = 0; a < 4; a++)
-    for (size_t i = 0; i < sizes[a]; i++) s = s * 1664525u + 1013904223u, arrays[a][i] = (float)(s >> 8) / (1 << 24) - 0.5f;
+  test_rng rng = {5};
+  test_fill(&rng, w_ih, sizeof w_ih / sizeof *w_ih, -0.5f, 0.5f);
+  test_fill(&rng, w_hh, sizeof w_hh / sizeof *w_hh, -0.5f, 0.5f);
+  test_fill(&rng, b, sizeof b / sizeof *b, -0.5f, 0.5f);
+  test_fill(&rng, x, sizeof x / sizeof *x, -0.5f, 0.5f);
   rnnk_rnn *rnn;
   cr_assert_eq(rnnk_rnn_create(&c, &rnn), RNNK_OK, "%s", rnnk_last_error());
   rnnk_weights w = {.w_ih = w_ih, .w_hh = w_hh, .b_ih = b, .b_hh = b + 4 * KH};

@@ -23,7 +23,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "dispatch/cpu.h"
 #include "src/internal.h"
 #include "threads/pool.h"
 #include "tune/cache.h"
@@ -66,7 +65,7 @@ static void data_free(tune_data *d) {
 
 static rnnk_status data_make(const rnnk_config *c, int N, tune_data *d) {
   memset(d, 0, sizeof *d);
-  const size_t G = c->cell == RNNK_LSTM ? 4 : c->cell == RNNK_GRU ? 3 : 1, H = (size_t)c->hidden_size;
+  const size_t G = (size_t)rnnk_cell_gates(c->cell), H = (size_t)c->hidden_size;
   const size_t S = c->proj_size ? (size_t)c->proj_size : c->cell == RNNK_JORDAN ? (size_t)c->output_size : H;
   const size_t D = c->direction >= RNNK_BIDIR_CONCAT ? 2 : 1;
   size_t K = (size_t)c->input_size > D * S ? (size_t)c->input_size : D * S;
@@ -131,14 +130,12 @@ static rnnk_status time_net(rnnk_rnn *rnn, const tune_data *d, int repeats, doub
   return s;
 }
 
-/* Does a batch's step run k in chunks on this host (W_hh over half the L2,
- * as forward.c decides)? Only then is the chunk size worth timing. */
+/* Does a batch's step run k in chunks on this host (one thread's W_hh over
+ * half the L2)? Only then is the chunk size worth timing. */
 static bool step_may_chunk(const rnnk_config *c) {
-  const size_t G = c->cell == RNNK_LSTM ? 4 : c->cell == RNNK_GRU ? 3 : 1;
-  const size_t S = c->proj_size ? (size_t)c->proj_size : (size_t)c->hidden_size;
-  rnnk_cpu_id id;
-  rnnk_cpu_identity(&id);
-  return id.l2_kib == 0 || G * (size_t)c->hidden_size * S * sizeof(float) > (size_t)id.l2_kib * 1024 / 2;
+  const size_t H = (size_t)c->hidden_size;
+  const size_t S = c->proj_size ? (size_t)c->proj_size : c->cell == RNNK_JORDAN ? (size_t)c->output_size : H;
+  return rnnk_overflows_l2((size_t)rnnk_cell_gates(c->cell) * H * S * sizeof(float));
 }
 
 typedef struct candidate {
