@@ -19,9 +19,13 @@
  *   and 4 for one sequence (H=128 and 256: 0.67-0.71 against 1, 0.92
  *   against 2; L3-bound H=512 and 1024 1.00).
  * - Elman and Jordan (one gate): four vectors (N = 1: 2x faster than one).
- *   Except AVX2 for one sequence: 8 (N = 1 H=128 0.82, H=256 0.89, H=512
- *   0.91, H=1024 0.98; batches 1-3% slower). AVX-512's 4-vector Elman
- *   tiles already load twice the bytes per FMA and run at L2 speed (8: 1.00).
+ *   Except AVX2: 8 for one sequence (N = 1 H=128 0.82, H=256 0.89, H=512
+ *   0.91, H=1024 0.98; batches 1-3% slower), and 2 for batches, whose
+ *   tiles then hold 6 rows with the weights in registers instead of 3 rows
+ *   that read the weights from L1 in every FMA (Zen 4, against 4 vectors:
+ *   N = 8 H=128 0.66, H=256 0.64, H=512 0.86, H=1024 0.86; N = 64 0.65,
+ *   0.62, 0.90, 0.96). AVX-512's 4-vector Elman tiles already load twice
+ *   the bytes per FMA and run at L2 speed (8: 1.00).
  * NEON has the AVX-512 register count but is not measured here: it keeps
  * one vector per gate and four for Elman. */
 #include "src/internal.h"
@@ -40,7 +44,7 @@ typedef struct tile_defaults {
 static const tile_defaults defaults[] = {
     /* isa               batch: lstm gru rz elman  single: lstm gru rz elman  out */
     {RNNK_ISA_SCALAR,  {8, 8, 8, 8},     {8, 8, 8, 8},       8},
-    {RNNK_ISA_AVX2,    {8, 8, 16, 32},   {16, 16, 16, 64},   8},
+    {RNNK_ISA_AVX2,    {8, 8, 16, 16},   {16, 16, 16, 64},   8},
     {RNNK_ISA_AVX512,  {16, 16, 32, 64}, {16, 16, 64, 64},   16},
     {RNNK_ISA_NEON,    {8, 8, 8, 16},    {8, 8, 8, 16},      4},
 };
