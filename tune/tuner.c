@@ -63,10 +63,14 @@ static void data_free(tune_data *d) {
   free(d->w_ih), free(d->w_hh), free(d->b), free(d->peep), free(d->w_out), free(d->x), free(d->y);
 }
 
+/* Width of the fed-back state: P with a projection, O for Jordan, else H. */
+static size_t state_size(const rnnk_config *c) {
+  return c->proj_size ? (size_t)c->proj_size : c->cell == RNNK_JORDAN ? (size_t)c->output_size : (size_t)c->hidden_size;
+}
+
 static rnnk_status data_make(const rnnk_config *c, int N, tune_data *d) {
   memset(d, 0, sizeof *d);
-  const size_t G = (size_t)rnnk_cell_gates(c->cell), H = (size_t)c->hidden_size;
-  const size_t S = c->proj_size ? (size_t)c->proj_size : c->cell == RNNK_JORDAN ? (size_t)c->output_size : H;
+  const size_t G = (size_t)rnnk_cell_gates(c->cell), H = (size_t)c->hidden_size, S = state_size(c);
   const size_t D = c->direction >= RNNK_BIDIR_CONCAT ? 2 : 1;
   size_t K = (size_t)c->input_size > D * S ? (size_t)c->input_size : D * S;
   size_t So = S == H ? 1 : S;
@@ -133,9 +137,7 @@ static rnnk_status time_net(rnnk_rnn *rnn, const tune_data *d, int repeats, doub
 /* Does a batch's step run k in chunks on this host (one thread's W_hh over
  * half the L2)? Only then is the chunk size worth timing. */
 static bool step_may_chunk(const rnnk_config *c) {
-  const size_t H = (size_t)c->hidden_size;
-  const size_t S = c->proj_size ? (size_t)c->proj_size : c->cell == RNNK_JORDAN ? (size_t)c->output_size : H;
-  return rnnk_overflows_l2((size_t)rnnk_cell_gates(c->cell) * H * S * sizeof(float));
+  return rnnk_overflows_l2((size_t)rnnk_cell_gates(c->cell) * (size_t)c->hidden_size * state_size(c) * sizeof(float));
 }
 
 typedef struct candidate {
