@@ -205,6 +205,21 @@ Test(kernels, steps_k_chunks) {
           }
 }
 
+/* Two-gate panels of 2 vectors (GRU's r,z) with more rows than a tile of
+ * the whole panel holds: the kernel takes one vector per gate so that all
+ * rows share one tile (AVX2 N = 4..6, AVX-512 N = 7, 8); every N from 1 to
+ * 9 crosses those limits, with and without k-chunks. */
+Test(kernels, steps_two_gate_slices) {
+  isa_kernels t[3];
+  const int nt = simd_tables(t);
+  test_rng rng = {17};
+  for (int it = 0; it < nt; it++)
+    for (int N = 1; N <= 9; N++)
+      for (int kc = 0; kc < 2; kc++)
+        compare_step(t[it].uk, 2 * t[it].vw, K_GRU_RZ, 4 * t[it].vw + 3, N, kc ? 1100 : 64, N % 5, false, 0, 1000,
+                     kc, 0, &rng);
+}
+
 /* A tuned k-chunk size (k_block) changes where the chains pause, not
  * their order: from chunks of a few k-rows (1 KiB) to one chunk of all of
  * k (2048 KiB), every size gives the reference's bits. */

@@ -409,7 +409,14 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
 
 /* Vectors per gate in a tile of a panel of UV when the rows do not fit one
  * tile of the whole panel: slices of at most 4 vectors in all (LSTM: one
- * vector per gate), so a zmm tile holds 6 rows instead of 2. */
+ * vector per gate), so a zmm tile holds 6 rows instead of 2. Except GRU's
+ * r,z (two gates) on 2-vector panels, which take one vector per gate when
+ * that holds all the rows in one tile (zmm N = 7, 8; ymm N = 4..6): a
+ * short tail tile (6 + 2 rows) read the weights for too few FMAs, and at
+ * N = 8 with k-chunks the single 8-row tile of 4 vectors spilled (Zen 5,
+ * sequences N = 8, new / old: H=256 0.79, H=512 0.77, H=1024 0.87; AVX2
+ * N = 5 0.83-0.88). Elman's 4-vector panels sliced so ran no faster
+ * (0.99-1.02), so only this case pays for the extra code. */
 #define UT_SLICE(G, UV) ((G) * (UV) <= 4 ? (UV) : (G) >= 4 ? 1 : 4 / (G))
 
 /* With more rows than one register tile holds, every row block streams
@@ -529,6 +536,7 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
         else op##_rows(4, UT_SLICE(G, 4), a, p, pnext);                                                \
       } else if (uv == 2) {                                                                            \
         if (a->N <= NB_FOR((G) * 2)) op##_rows(2, 2, a, p, pnext);                                     \
+        else if ((G) == 2 && a->N <= NB_FOR(2)) op##_rows(2, 1, a, p, pnext);                          \
         else op##_rows(2, UT_SLICE(G, 2), a, p, pnext);                                                \
       } else op##_rows(1, 1, a, p, pnext);                                                             \
     }                                                                                                  \
