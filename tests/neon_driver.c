@@ -262,6 +262,12 @@ static void step_checks(const rnnk_ukernels *ref, const rnnk_ukernels *uk, rng *
   for (int kind = 0; kind < K_COUNT; kind++)
     for (size_t p0 = 0; p0 < 4; p0++)
       step_check(ref, uk, uk->unit_align, (step_kind)kind, 100, 3, 33, (int)p0, p0, p0 + 2, false, r);
+  /* GRU's r,z on 2-vector panels, every N across the one-tile limits
+   * (one vector per gate when that holds all rows: 7, 8 with 32 registers) */
+  for (size_t N = 1; N <= 9; N++)
+    for (int kc = 0; kc < 2; kc++)
+      step_check(ref, uk, 2 * uk->unit_align, K_GRU_RZ, 4 * uk->unit_align + 3, N, kc ? 1100 : 64, (int)N % 5, 0,
+                 (size_t)-1, kc, r);
   /* many tall row tiles over L2-overflowing weights: the prefetching stream */
   for (int kind = 0; kind < K_COUNT; kind++)
     step_check(ref, uk, uk->unit_align, (step_kind)kind, 100, 45, 200, kind % 5, 0, (size_t)-1, true, r);
