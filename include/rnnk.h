@@ -321,7 +321,11 @@ void rnnk_pool_destroy(rnnk_pool *pool);
 rnnk_status rnnk_topology_report(char *buf, size_t len);
 
 /** Attach a pool (NULL detaches): forward may then split one sequence's
- *  hidden units over it. The pool must outlive the attachment. */
+ *  hidden units over it. Each call decides from the tune cache entry for
+ *  its batch and the pool's size, else splits when every thread gets two
+ *  panels and each phase of a step about 2 us of one core's work (smaller
+ *  steps run on the caller's thread: a barrier per step would cost more
+ *  than it saves). The pool must outlive the attachment. */
 rnnk_status rnnk_rnn_set_pool(rnnk_rnn *rnn, rnnk_pool *pool);
 
 /** One independent sequence for rnnk_rnn_forward_many(). */

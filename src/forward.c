@@ -386,19 +386,28 @@ rnnk_status rnnk_check_ready(const rnnk_rnn *rnn) {
 }
 
 /* The per-call choices for N rows: whether to split one sequence's hidden
- * units over the attached pool, and the time chunk of the input GEMM. From
- * the tune cache entry of this batch and thread count if there is one, else
- * split when every thread gets at least two panels. Never a repack. */
+ * units over the attached pool, the time chunk of the input GEMM and the
+ * step's k-chunk size. From the tune cache entry of this batch and thread
+ * count if there is one, else the defaults (rnnk_split_default). A network
+ * created with explicit tiles (a tuner candidate) runs them as given: an
+ * entry for its own key must not turn every candidate into the winner of an
+ * earlier tuning. Never a repack. */
 rnnk_call_plan rnnk_plan(const rnnk_rnn *rnn, int N) {
   rnnk_call_plan plan = {.pool = NULL, .time_chunk = rnn->tiles.time_chunk, .k_block = rnn->tiles.k_block};
   const int threads = rnn->pool ? rnnk_pool_size(rnn->pool) : 1;
+  bool split;
   rnnk_tune_key k = rnnk_tiles_key(rnn->isa, &rnn->cfg, N, threads);
   rnnk_tune_value v;
-  const bool tuned = rnnk_tune_cache_lookup(&k, &v) == RNNK_OK;
-  if (tuned && v.time_chunk > 0) plan.time_chunk = v.time_chunk;
-  if (tuned && v.k_block > 0) plan.k_block = v.k_block;
-  if (threads < 2) return plan;
-  if (tuned ? v.split : rnn->tiles.split && rnn->Hp / rnn->tiles.unit >= 2 * threads) plan.pool = rnn->pool;
+  if (rnn->tiles_given) {
+    split = rnn->tiles.split;
+  } else if (rnnk_tune_cache_lookup(&k, &v) == RNNK_OK) {
+    if (v.time_chunk > 0) plan.time_chunk = v.time_chunk;
+    if (v.k_block > 0) plan.k_block = v.k_block;
+    split = v.split;
+  } else {
+    split = rnn->tiles.split && rnnk_split_default(&rnn->cfg, rnn->tiles.unit, N, threads);
+  }
+  if (threads >= 2 && split) plan.pool = rnn->pool;
   return plan;
 }
 

@@ -69,6 +69,10 @@ int rnnk_tune_pick(const double *ms, int rounds, int n, int stride, double margi
  * times a power of two up to max_uv. */
 bool rnnk_unit_valid(int u, int vw, int max_uv);
 void rnnk_tiles_choose(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t);
+/* Whether the defaults split one sequence of N rows over a pool of
+ * `threads` (no tune cache entry): every thread gets two panels of `unit`
+ * units, and each phase of a step enough work to pay for its barrier. */
+bool rnnk_split_default(const rnnk_config *cfg, int unit, int N, int threads);
 /* The tune-cache key of a shape (tune/tiles.c). */
 struct rnnk_tune_key rnnk_tiles_key(rnnk_isa isa, const rnnk_config *cfg, int batch, int threads);
 
@@ -92,6 +96,8 @@ struct rnnk_rnn {
   rnnk_isa isa;
   const rnnk_ukernels *uk;
   rnnk_tiles tiles;
+  bool tiles_given; /* created with explicit tiles (the tuner's candidates): the
+                       tune cache does not override them per call */
   int G;    /* gates */
   int D;    /* directions */
   int H, Hp;

@@ -100,7 +100,7 @@ rnnk_status rnnk_rnn_create_tiled(const rnnk_config *cfg, const rnnk_tiles *tile
   rnn->cfg = c;
   rnn->isa = c.isa;
   rnn->uk = uk;
-  if (tiles) rnn->tiles = *tiles;
+  if (tiles) rnn->tiles = *tiles, rnn->tiles_given = true;
   else rnnk_tiles_choose(c.isa, &c, &rnn->tiles);
   const int vw = (int)uk->unit_align;
   if (!rnnk_unit_valid(rnn->tiles.unit, vw, rnnk_max_unit_vectors(&c)) || !rnnk_unit_valid(rnn->tiles.unit_out, vw, 2)) {

@@ -3,6 +3,9 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "src/internal.h"
+#include "tune/cache.h"
+
 float test_uniform(test_rng *r, float lo, float hi) {
   r->s = r->s * 6364136223846793005ull + 1442695040888963407ull;
   const float u = (float)(r->s >> 40) / (float)(1ull << 24);
@@ -24,6 +27,13 @@ int test_isas(rnnk_isa out[4]) {
   for (int i = 0; i < 4; i++)
     if (rnnk_isa_supported(all[i])) out[n++] = all[i];
   return n;
+}
+
+bool test_force_split(const rnnk_rnn *rnn, int N) {
+  const int threads = rnn->pool ? rnnk_pool_size(rnn->pool) : 1;
+  const rnnk_tune_key k = rnnk_tiles_key(rnn->isa, &rnn->cfg, N, threads);
+  const rnnk_tune_value v = {.split = 1, .ms = 1, .ms_default = 1};
+  return rnnk_tune_cache_put(&k, &v) == RNNK_OK && rnn->pool && rnnk_plan(rnn, N).pool == rnn->pool;
 }
 
 #if defined(__has_feature)

@@ -274,6 +274,7 @@ Test(step_threads, split_pool_same_bits) {
       cr_assert_eq(rnnk_rnn_forward(rnn, T, N, x, lengths, h0, c0, y0, h_0, lstm ? c_0 : NULL), RNNK_OK);
       for (int p = 0; p < 4; p++) {
         cr_assert_eq(rnnk_rnn_set_pool(rnn, pools[p]), RNNK_OK);
+        cr_assert(test_force_split(rnn, N) == (sizes[p] > 1), "variant %d, %d threads: no split", v, sizes[p]);
         memset(y, 0xff, ny * 4);
         cr_assert_eq(rnnk_rnn_forward(rnn, T, N, x, lengths, h0, c0, y, h, lstm ? c : NULL), RNNK_OK);
         cr_expect_eq(memcmp(y, y0, ny * 4), 0, "[%s] variant %d, %d threads: y differs", rnnk_isa_name(isas[ii]), v,
@@ -294,6 +295,7 @@ Test(step_threads, split_pool_same_bits) {
   float *x = ref_rand_floats(951, 4 * 2 * 9, -1, 1), y0[4 * 2 * 100], y1[4 * 2 * 100];
   for (int p = -1; p < 4; p++) {
     cr_assert_eq(rnnk_rnn_set_pool(rnn, p < 0 ? NULL : pools[p]), RNNK_OK);
+    cr_assert(test_force_split(rnn, 2) == (p >= 0 && sizes[p] > 1), "streaming with a pool: no split");
     rnnk_state *st;
     cr_assert_eq(rnnk_state_create(rnn, 2, &st), RNNK_OK);
     for (int t = 0; t < 4; t++) cr_assert_eq(rnnk_rnn_step(rnn, st, x + t * 2 * 9, (p < 0 ? y0 : y1) + t * 2 * 100), RNNK_OK);
@@ -314,7 +316,7 @@ Test(step_threads, flush_to_zero_on_every_thread) {
   float probe = 1e-30f;
   for (int ftz = 0; ftz < 2; ftz++) {
     rnnk_config cfg;
-    rnnk_config_init(&cfg, RNNK_ELMAN, 1, 300); /* enough panels to split over 2 threads */
+    rnnk_config_init(&cfg, RNNK_ELMAN, 1, 300);
     cfg.act[0] = RNNK_ACT_IDENTITY;
     cfg.flush_to_zero = ftz;
     rnnk_rnn *rnn;
@@ -330,6 +332,7 @@ Test(step_threads, flush_to_zero_on_every_thread) {
     rnnk_pool *pool;
     cr_assert_eq(rnnk_pool_create(2, RNNK_PIN_NONE, &pool), RNNK_OK);
     rnnk_rnn_set_pool(rnn, pool);
+    cr_assert(test_force_split(rnn, 1), "ftz=%d: no split", ftz);
     cr_assert_eq(rnnk_rnn_forward(rnn, 2, 1, x, NULL, NULL, NULL, y2, NULL, NULL), RNNK_OK);
     cr_expect(!memcmp(y1, y2, sizeof y1), "ftz=%d: the split over a pool changed the bits", ftz);
     rnnk_rnn_destroy(rnn);

@@ -250,3 +250,71 @@ Test(tune, tuned_k_block_reaches_the_step_and_keeps_the_bits) {
   }
   rnnk_rnn_destroy(rnn);
 }
+
+/* A tuner candidate runs the tiles it was created with: a tune cache entry
+ * for its own key (an earlier tuning's winner) must not override its split,
+ * time chunk or k-chunk size, or every candidate would time that winner.
+ * A network created from the defaults takes the entry. */
+Test(tune, explicit_tiles_ignore_the_entry_of_their_key) {
+  rnnk_config c;
+  rnnk_config_init(&c, RNNK_ELMAN, 24, 512);
+  rnnk_config r;
+  cr_assert_eq(rnnk_config_resolve(&c, &r), RNNK_OK);
+  rnnk_pool *pool;
+  cr_assert_eq(rnnk_pool_create(2, RNNK_PIN_NONE, &pool), RNNK_OK, "%s", rnnk_last_error());
+  rnnk_tune_key k = rnnk_tiles_key(r.isa, &r, 5, 2);
+  rnnk_tune_value v = {.time_chunk = 7, .k_block = 8, .split = 1, .ms = 1, .ms_default = 1};
+  cr_assert_eq(rnnk_tune_cache_put(&k, &v), RNNK_OK, "%s", rnnk_last_error());
+
+  rnnk_tiles t;
+  rnnk_tiles_default(r.isa, &r, &t);
+  t.split = 0, t.time_chunk = 3;
+  rnnk_rnn *given, *plain;
+  cr_assert_eq(rnnk_rnn_create_tiled(&c, &t, &given), RNNK_OK, "%s", rnnk_last_error());
+  cr_assert_eq(rnnk_rnn_create(&c, &plain), RNNK_OK, "%s", rnnk_last_error());
+  rnnk_rnn_set_pool(given, pool), rnnk_rnn_set_pool(plain, pool);
+  const rnnk_call_plan pg = rnnk_plan(given, 5), pp = rnnk_plan(plain, 5);
+  cr_expect(pg.pool == NULL && pg.time_chunk == 3 && pg.k_block == 0,
+            "explicit tiles: pool %p time_chunk %d k_block %d, want none, 3, 0", (void *)pg.pool, pg.time_chunk,
+            pg.k_block);
+  cr_expect(pp.pool == pool && pp.time_chunk == 7 && pp.k_block == 8,
+            "default tiles: pool %p time_chunk %d k_block %d, want the pool, 7, 8", (void *)pp.pool, pp.time_chunk,
+            pp.k_block);
+  rnnk_rnn_destroy(given), rnnk_rnn_destroy(plain);
+  rnnk_pool_destroy(pool);
+}
+
+/* Without an entry, one sequence splits over a pool only when every thread
+ * gets two panels and each phase of a step enough work for its barrier
+ * (~2 us of one core): not a 64-unit LSTM step of one row, yes with 32
+ * rows or 512 units; GRU with the reset before the product has two phases
+ * a step, so H=128 N=4 splits only with the reset after it. */
+Test(tune, default_split_needs_work_per_phase) {
+  rnnk_config lstm, gru;
+  rnnk_config_init(&lstm, RNNK_LSTM, 64, 64);
+  rnnk_config_init(&gru, RNNK_GRU, 128, 128);
+  cr_expect(!rnnk_split_default(&lstm, 16, 1, 2), "LSTM H=64 N=1");
+  cr_expect(rnnk_split_default(&lstm, 16, 32, 2), "LSTM H=64 N=32");
+  cr_expect(!rnnk_split_default(&lstm, 16, 32, 1), "one thread");
+  cr_expect(!rnnk_split_default(&lstm, 32, 32, 2), "2 panels for 2 threads");
+  lstm.hidden_size = lstm.input_size = 512;
+  cr_expect(rnnk_split_default(&lstm, 16, 1, 2), "LSTM H=512 N=1");
+  gru.linear_before_reset = false;
+  cr_expect(!rnnk_split_default(&gru, 16, 4, 2), "GRU (reset before) H=128 N=4");
+  gru.linear_before_reset = true;
+  cr_expect(rnnk_split_default(&gru, 16, 4, 2), "GRU (linear before reset) H=128 N=4");
+
+  /* and the call's plan follows it */
+  rnnk_pool *pool;
+  cr_assert_eq(rnnk_pool_create(2, RNNK_PIN_NONE, &pool), RNNK_OK, "%s", rnnk_last_error());
+  for (int big = 0; big < 2; big++) {
+    lstm.hidden_size = lstm.input_size = big ? 512 : 64;
+    lstm.isa = RNNK_ISA_SCALAR; /* 8-unit panels on every host */
+    rnnk_rnn *rnn;
+    cr_assert_eq(rnnk_rnn_create(&lstm, &rnn), RNNK_OK, "%s", rnnk_last_error());
+    rnnk_rnn_set_pool(rnn, pool);
+    cr_expect_eq(rnnk_plan(rnn, 1).pool, big ? pool : NULL, "LSTM H=%d N=1 with a 2-thread pool", lstm.hidden_size);
+    rnnk_rnn_destroy(rnn);
+  }
+  rnnk_pool_destroy(pool);
+}

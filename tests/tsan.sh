@@ -11,7 +11,7 @@ ninja -C $b librnnk.a >/dev/null
 flags=(-std=c11 -D_GNU_SOURCE -O1 -g -fsanitize=thread -Iinclude -I. -I$b)
 libs=($b/librnnk.a -lhwloc -lm -lpthread)
 cc "${flags[@]}" -DRNNK_TEST_NO_CRITERION tests/test_pool.c "${libs[@]}" -o $b/tsan_pool
-cc "${flags[@]}" tests/tsan_forward.c "${libs[@]}" -o $b/tsan_forward
+cc "${flags[@]}" tests/tsan_forward.c tests/common.c "${libs[@]}" -o $b/tsan_forward
 export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
 $b/tsan_pool
 $b/tsan_forward

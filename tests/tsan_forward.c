@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "rnnk.h"
+#include "tests/common.h"
 
 enum { T = 7, N = 3, I = 19, H = 100, CALLERS = 4 };
 static int passed, failed;
@@ -56,6 +57,7 @@ int main(void) {
       rnnk_pool *pool;
       if (rnnk_pool_create(threads, RNNK_PIN_COMPACT, &pool)) return 1;
       rnnk_rnn_set_pool(net, pool);
+      check(test_force_split(net, N), "the plan splits over the pool");
       float y[T * N * 2 * H];
       rnnk_rnn_forward(net, T, N, x, lengths, NULL, NULL, y, NULL, NULL);
       check(!memcmp(y, want, sizeof y), "split over a pool");

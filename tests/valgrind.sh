@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 b=${1:-build}
-cc -std=c11 -D_GNU_SOURCE -O1 -g -Iinclude -I. -I"$b" tests/tsan_forward.c "$b"/librnnk.a -lhwloc -lm -lpthread \
+cc -std=c11 -D_GNU_SOURCE -O1 -g -Iinclude -I. -I"$b" tests/tsan_forward.c tests/common.c "$b"/librnnk.a -lhwloc -lm -lpthread \
   -o "$b"/vg_forward
 vg=(valgrind --error-exitcode=9 --leak-check=full --errors-for-leak-kinds=definite -q)
 "${vg[@]}" "$b"/tests/neon/neon_driver

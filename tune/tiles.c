@@ -110,3 +110,32 @@ void rnnk_tiles_choose(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t) {
   if (v.k_block > 0) t->k_block = v.k_block;
   t->split = v.split;
 }
+
+/* The default split of one sequence over a pool: besides two panels for
+ * every thread, each phase of a step must hold about 2 us of one core's
+ * work, counted at 200 GFLOP/s for its products (recurrent and input, N
+ * rows) or at 100 GB/s for reading its W_hh, whichever is longer. GRU with
+ * the reset before the product runs two phases a step, r,z and then n,
+ * each ended by a barrier; the n phase, a third of the gates, counts. A
+ * split step pays the barrier (0.2 us on a 2-core Zen 5 VM) plus each
+ * thread reading the others' slices of h and waiting for the slower one.
+ * Measured there, 2 threads over 1 (T = 50, I = H, blocks of 8 calls of
+ * each, the last 6 timed, 25 blocks; the old rule split at two panels a
+ * thread): no longer split: LSTM H=64 N=1 1.74, N=4 1.28; GRU (linear
+ * before reset) H=64 N=1 1.91, N=4 1.37, N=8 1.00, H=128 N=1 1.01; GRU
+ * H=128 N=4 1.19. Still split: LSTM H=64 N=8 0.93, H=128 N=1 0.91; Elman
+ * H=256 N=1 0.91, N=4 0.78; GRU (lbr) H=128 N=4 0.84; GRU H=256 N=1
+ * 0.76, H=128 N=8 1.01. The tune cache decides per shape where it has an
+ * entry. */
+bool rnnk_split_default(const rnnk_config *cfg, int unit, int N, int threads) {
+  if (threads < 2 || unit < 1) return false;
+  const int panels = (cfg->hidden_size + unit - 1) / unit;
+  if (panels < 2 * threads) return false;
+  const double G = cfg->cell == RNNK_LSTM ? 4 : cfg->cell == RNNK_GRU ? 3 : 1;
+  const double S = cfg->cell == RNNK_JORDAN ? cfg->output_size : cfg->proj_size ? cfg->proj_size : cfg->hidden_size;
+  const double phase = cfg->cell == RNNK_GRU && !cfg->linear_before_reset ? 1.0 / 3 : 1; /* share of the smallest */
+  const double rows = G * panels * unit; /* gate rows of the padded layer */
+  const double flops = 2 * rows * (S + cfg->input_size) * N, bytes = 4 * rows * S;
+  const double ns = (flops / 200 > bytes / 100 ? flops / 200 : bytes / 100) * phase;
+  return ns >= 2000;
+}

@@ -216,6 +216,7 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
       for (int kib = 8; kib <= 16; kib *= 2) {
         rnnk_tiles t;
         rnnk_tiles_default(isas[i], &c, &t);
+        if (threads > 1) t.split = rnnk_split_default(&c, t.unit, batch, threads);
         t.k_block = kib;
         cand[nc++] = (candidate){isas[i], t};
       }
@@ -223,6 +224,7 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
   { /* put the default tiles of the default ISA in front */
     rnnk_tiles def;
     rnnk_tiles_default(c.isa, &c, &def);
+    if (threads > 1) def.split = rnnk_split_default(&c, def.unit, batch, threads); /* what an untuned network does */
     for (int i = 0; i < nc; i++)
       if (cand[i].isa == c.isa && cand[i].tiles.unit == def.unit && cand[i].tiles.split == def.split &&
           cand[i].tiles.time_chunk == 0 && cand[i].tiles.k_block == 0) {
