@@ -320,12 +320,15 @@ void rnnk_pool_destroy(rnnk_pool *pool);
  *  Truncated to @p len bytes, always NUL-terminated. */
 rnnk_status rnnk_topology_report(char *buf, size_t len);
 
-/** Attach a pool (NULL detaches): forward may then split one sequence's
- *  hidden units over it. Each call decides from the tune cache entry for
- *  its batch and the pool's size, else splits when every thread gets two
- *  panels and each phase of a step about 2 us of one core's work (smaller
- *  steps run on the caller's thread: a barrier per step would cost more
- *  than it saves). The pool must outlive the attachment. */
+/** Attach a pool (NULL detaches): forward and step may then spread a call
+ *  over it. Each call decides from the tune cache entry for its batch and
+ *  the pool's size, else by default: a batch of at least 4 rows a thread
+ *  whose W_hh fits two L2 caches is split by rows (each thread runs its
+ *  rows through every layer); otherwise one sequence's hidden units are
+ *  split when every thread gets two panels and each phase of a step about
+ *  2 us of one core's work (smaller steps run on the caller's thread: a
+ *  barrier per step would cost more than it saves). Results are the same
+ *  bits either way. The pool must outlive the attachment. */
 rnnk_status rnnk_rnn_set_pool(rnnk_rnn *rnn, rnnk_pool *pool);
 
 /** One independent sequence for rnnk_rnn_forward_many(). */
@@ -354,10 +357,12 @@ typedef struct rnnk_tune_result {
   double ms_tuned;   /**< ms_default times the winner's median ratio to it (= ms_default if the default stays) */
   rnnk_isa isa;      /**< the winner's ISA */
   int unit;          /**< hidden units per panel */
-  bool split;        /**< one sequence split over threads (threads > 1) */
+  bool split;        /**< the call split over threads (threads > 1) */
   int time_chunk;    /**< steps per input GEMM (0 = automatic) */
   int k_block;       /**< KiB of weights per k-chunk of a batch's step (0 = the kernels' default) */
   int candidates;    /**< candidates timed */
+  bool split_rows;   /**< split by the batch's rows (each thread runs its rows through every
+                          layer); else, if split, by one sequence's hidden units */
 } rnnk_tune_result;
 
 /** Options of rnnk_tune(). Zero-initialise for defaults. */

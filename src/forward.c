@@ -81,16 +81,17 @@ static void run_direction(const fwd_ctx *f, int tid, int nth, int l, int d, cons
   share(np, tid, nth, &p0, &p1);
   share(npo, tid, nth, &q0, &q1);
   share(N, tid, nth, &r0, &r1);
+  const size_t SR = f->io->state_rows ? f->io->state_rows : N; /* rows of a state block */
 
   /* Initial state, rows permuted; padding stays zero. */
   float *hc = f->h[0], *hn = f->h[1];
   for (size_t n = r0; n < r1; n++) {
     const size_t src = (size_t)f->perm[n];
     memset(hc + n * Sp, 0, Sp * sizeof(float));
-    if (f->io->h0) memcpy(hc + n * Sp, f->io->h0 + ((size_t)idx * N + src) * S, S * sizeof(float));
+    if (f->io->h0) memcpy(hc + n * Sp, f->io->h0 + ((size_t)idx * SR + src) * S, S * sizeof(float));
     if (c->cell == RNNK_LSTM) {
       memset(f->c + n * Hp, 0, Hp * sizeof(float));
-      if (f->io->c0) memcpy(f->c + n * Hp, f->io->c0 + ((size_t)idx * N + src) * H, H * sizeof(float));
+      if (f->io->c0) memcpy(f->c + n * Hp, f->io->c0 + ((size_t)idx * SR + src) * H, H * sizeof(float));
     }
   }
   barrier(f, tid, nth);
@@ -212,9 +213,9 @@ static void run_direction(const fwd_ctx *f, int tid, int nth, int l, int d, cons
   /* Final states. */
   for (size_t n = r0; n < r1; n++) {
     const size_t dst = (size_t)f->perm[n];
-    if (f->io->hT) memcpy(f->io->hT + ((size_t)idx * N + dst) * S, hc + n * Sp, S * sizeof(float));
+    if (f->io->hT) memcpy(f->io->hT + ((size_t)idx * SR + dst) * S, hc + n * Sp, S * sizeof(float));
     if (f->io->cT && c->cell == RNNK_LSTM)
-      memcpy(f->io->cT + ((size_t)idx * N + dst) * H, f->c + n * Hp, H * sizeof(float));
+      memcpy(f->io->cT + ((size_t)idx * SR + dst) * H, f->c + n * Hp, H * sizeof(float));
   }
   barrier(f, tid, nth);
 }
@@ -286,6 +287,32 @@ static bool scratch_parts(const rnnk_rnn *rnn, size_t T, size_t N, int time_chun
   return true;
 }
 
+/* A scratch block of at least `total` floats (after a 16-float header that
+ * holds its size) from the network's slots, taken by atomic exchange so
+ * concurrent calls and row-split workers never share one; NULL if out of
+ * memory. */
+static float *scratch_take(const rnnk_rnn *rnn, size_t total) {
+  float *block = NULL;
+  for (int i = 0; i < RNNK_SCRATCH_SLOTS && !block; i++) block = atomic_exchange(&rnn->scratch_slot[i], NULL);
+  size_t have = 0;
+  if (block) memcpy(&have, block, sizeof have);
+  if (!block || have < total) {
+    rnnk_free(block);
+    if (total > SIZE_MAX - 16 || !(block = rnnk_falloc_uninit(total + 16))) return NULL;
+    memcpy(block, &total, sizeof total); /* the size, in the block's first 64 bytes */
+  }
+  return block;
+}
+
+/* Back into an empty slot, else freed. */
+static void scratch_give(const rnnk_rnn *rnn, float *block) {
+  for (int i = 0; i < RNNK_SCRATCH_SLOTS; i++) {
+    float *empty = NULL;
+    if (atomic_compare_exchange_strong(&rnn->scratch_slot[i], &empty, block)) return;
+  }
+  rnnk_free(block);
+}
+
 size_t rnnk_forward_scratch_floats(const rnnk_rnn *rnn, int T, int N) {
   size_t parts[N_PARTS], Tc, total;
   return scratch_parts(rnn, (size_t)T, (size_t)N, 0, parts, &Tc, &total) ? total : 0;
@@ -297,21 +324,12 @@ rnnk_status rnnk_forward_rows(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_p
   size_t parts[N_PARTS], Tc, total;
   if (!scratch_parts(rnn, T, N, io->time_chunk, parts, &Tc, &total))
     return rnnk_fail(RNNK_ENOMEM, "scratch for T=%zu N=%zu overflows size_t", T, N);
-  /* Scratch: the caller's, or the block cached in the network (taken with
-   * an atomic exchange, so concurrent callers never share one; a caller
-   * that finds the slot empty allocates its own). Every part is written
-   * before it is read, so it is not cleared. */
+  /* Scratch: the caller's, or a block cached in the network. Every part is
+   * written before it is read, so it is not cleared. */
   float *scratch = io->scratch, *block = NULL;
   if (!scratch) {
-    size_t have = 0;
-    block = atomic_exchange(rnn->scratch_slot, NULL);
-    if (block) memcpy(&have, block, sizeof have);
-    if (!block || have < total) {
-      rnnk_free(block);
-      if (total > SIZE_MAX - 16 || !(block = rnnk_falloc_uninit(total + 16)))
-        return rnnk_fail(RNNK_ENOMEM, "out of memory for %zu floats of scratch", total);
-      memcpy(block, &total, sizeof total); /* the size, in the block's first 64 bytes */
-    }
+    if (!(block = scratch_take(rnn, total)))
+      return rnnk_fail(RNNK_ENOMEM, "out of memory for %zu floats of scratch", total);
     scratch = block + 16;
   }
   float *parts_p[N_PARTS];
@@ -369,11 +387,75 @@ rnnk_status rnnk_forward_rows(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_p
     run_all(&f, 0, 1);
     rnnk_fpmode_leave(mode);
   }
-  if (block) { /* back into the slot, unless another call filled it meanwhile */
-    float *empty = NULL;
-    if (!atomic_compare_exchange_strong(rnn->scratch_slot, &empty, block)) rnnk_free(block);
-  }
+  if (block) scratch_give(rnn, block);
   return RNNK_OK;
+}
+
+/* A batch split by rows over a pool: each thread runs a slice of the rows
+ * through every layer, with no barrier per step. Rows are independent and
+ * run the same chains as in one call, so the bits are one thread's. Every
+ * slice's scratch is taken before any thread starts, so running out of
+ * memory leaves the outputs untouched. */
+typedef struct rows_ctx {
+  const rnnk_rnn *rnn;
+  const rnnk_fwd_io *io;
+  rnnk_pool *pool;
+  const rnnk_replicas *rep; /* per-node weight copies or NULL */
+  float **block;            /* [threads] scratch blocks (NULL: no rows) */
+  rnnk_status *status;      /* [threads] */
+} rows_ctx;
+
+/* Rows [n0, n1) of io as a call of their own. */
+static rnnk_fwd_io row_slice(const rnnk_rnn *rnn, const rnnk_fwd_io *io, size_t n0, size_t n1) {
+  const size_t S = (size_t)rnn->S, H = (size_t)rnn->H;
+  rnnk_fwd_io r = *io;
+  r.N = (int)(n1 - n0);
+  r.x = io->x + n0 * io->x_row_stride;
+  r.lengths = io->lengths ? io->lengths + n0 : NULL;
+  r.y = io->y ? io->y + n0 * io->y_row_stride : NULL;
+  r.h0 = io->h0 ? io->h0 + n0 * S : NULL, r.hT = io->hT ? io->hT + n0 * S : NULL;
+  r.c0 = io->c0 ? io->c0 + n0 * H : NULL, r.cT = io->cT ? io->cT + n0 * H : NULL;
+  r.state_rows = io->state_rows ? io->state_rows : (size_t)io->N;
+  return r;
+}
+
+static void run_rows(void *vctx, int tid, int nth) {
+  rows_ctx *r = vctx;
+  size_t n0, n1;
+  share((size_t)r->io->N, tid, nth, &n0, &n1);
+  if (!r->block[tid]) return;
+  rnnk_rnn view = *r->rnn; /* the weights of this worker's NUMA node */
+  view.layers = rnnk_replicas_layers(r->rep, r->rnn, rnnk_pool_node_of(r->pool, tid));
+  rnnk_fwd_io slice = row_slice(r->rnn, r->io, n0, n1);
+  slice.scratch = r->block[tid] + 16;
+  r->status[tid] = rnnk_forward_rows(&view, &slice, NULL);
+}
+
+rnnk_status rnnk_forward_row_split(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_pool *pool) {
+  const int nth = rnnk_pool_size(pool);
+  rows_ctx r = {.rnn = rnn, .io = io, .pool = pool, .block = calloc((size_t)nth, sizeof(float *)),
+                .status = calloc((size_t)nth, sizeof(rnnk_status))};
+  rnnk_status s = r.block && r.status ? RNNK_OK : rnnk_fail(RNNK_ENOMEM, "out of memory for %d row slices", nth);
+  for (int tid = 0; tid < nth && !s; tid++) {
+    size_t n0, n1, parts[N_PARTS], Tc, total;
+    share((size_t)io->N, tid, nth, &n0, &n1);
+    if (n0 == n1) continue;
+    if (!scratch_parts(rnn, (size_t)io->T, n1 - n0, io->time_chunk, parts, &Tc, &total))
+      s = rnnk_fail(RNNK_ENOMEM, "scratch for T=%d N=%zu overflows size_t", io->T, n1 - n0);
+    else if (!(r.block[tid] = scratch_take(rnn, total)))
+      s = rnnk_fail(RNNK_ENOMEM, "out of memory for %zu floats of scratch", total);
+  }
+  if (!s) {
+    rnnk_replicas *rep = rnnk_replicas_acquire(rnn, pool);
+    r.rep = rep;
+    rnnk_pool_run(pool, run_rows, &r, rnn->cfg.flush_to_zero);
+    rnnk_replicas_release(rnn, rep);
+    for (int tid = 0; tid < nth && !s; tid++) s = r.status[tid];
+  }
+  for (int tid = 0; r.block && tid < nth; tid++)
+    if (r.block[tid]) scratch_give(rnn, r.block[tid]);
+  free(r.block), free(r.status);
+  return s;
 }
 
 /* Checks shared by forward and forward_many. */
@@ -385,17 +467,18 @@ rnnk_status rnnk_check_ready(const rnnk_rnn *rnn) {
   return RNNK_OK;
 }
 
-/* The per-call choices for N rows: whether to split one sequence's hidden
- * units over the attached pool, the time chunk of the input GEMM and the
- * step's k-chunk size. From the tune cache entry of this batch and thread
- * count if there is one, else the defaults (rnnk_split_default). A network
- * created with explicit tiles (a tuner candidate) runs them as given: an
- * entry for its own key must not turn every candidate into the winner of an
- * earlier tuning. Never a repack. */
+/* The per-call choices for N rows: whether to split the call over the
+ * attached pool (by hidden units or by rows), the time chunk of the input
+ * GEMM and the step's k-chunk size. From the tune cache entry of this
+ * batch and thread count if there is one, else the defaults
+ * (rnnk_split_rows_default, then rnnk_split_default). A network created
+ * with explicit tiles (a tuner candidate) runs them as given: an entry for
+ * its own key must not turn every candidate into the winner of an earlier
+ * tuning. Never a repack. */
 rnnk_call_plan rnnk_plan(const rnnk_rnn *rnn, int N) {
   rnnk_call_plan plan = {.pool = NULL, .time_chunk = rnn->tiles.time_chunk, .k_block = rnn->tiles.k_block};
   const int threads = rnn->pool ? rnnk_pool_size(rnn->pool) : 1;
-  bool split;
+  int split; /* RNNK_SPLIT_* */
   rnnk_tune_key k = rnnk_tiles_key(rnn->isa, &rnn->cfg, N, threads);
   rnnk_tune_value v;
   if (rnn->tiles_given) {
@@ -405,9 +488,14 @@ rnnk_call_plan rnnk_plan(const rnnk_rnn *rnn, int N) {
     if (v.k_block > 0) plan.k_block = v.k_block;
     split = v.split;
   } else {
-    split = rnn->tiles.split && rnnk_split_default(&rnn->cfg, rnn->tiles.unit, N, threads);
+    const rnnk_config *c = &rnn->cfg;
+    const int u = rnn->tiles.unit;
+    split = !rnn->tiles.split                                ? RNNK_SPLIT_NONE
+            : rnnk_split_rows_default(c, u, N, threads) ? RNNK_SPLIT_ROWS
+            : rnnk_split_default(c, u, N, threads)      ? RNNK_SPLIT_UNITS
+                                                             : RNNK_SPLIT_NONE;
   }
-  if (threads >= 2 && split) plan.pool = rnn->pool;
+  if (threads >= 2 && split != RNNK_SPLIT_NONE) plan.pool = rnn->pool, plan.rows = split == RNNK_SPLIT_ROWS;
   return plan;
 }
 
@@ -443,5 +531,6 @@ RNNK_API rnnk_status rnnk_rnn_forward(const rnnk_rnn *rnn, int T, int N, const f
   const rnnk_call_plan plan = rnnk_plan(rnn, N);
   io.time_chunk = plan.time_chunk;
   io.k_block = plan.k_block;
+  if (plan.rows) return rnnk_forward_row_split(rnn, &io, plan.pool);
   return rnnk_forward_rows(rnn, &io, plan.pool);
 }

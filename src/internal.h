@@ -40,11 +40,14 @@ bool rnnk_overflows_l2(size_t bytes);
 const rnnk_ukernels *rnnk_ukernels_for(rnnk_isa isa);
 
 /* Tile choice for one network, from tune/tiles.c (defaults as data) and the tune cache. */
+enum { RNNK_SPLIT_NONE = 0, RNNK_SPLIT_UNITS = 1, RNNK_SPLIT_ROWS = 2 };
 typedef struct rnnk_tiles {
   int unit;       /* U: hidden units per panel (a multiple of the ISA's vector width) */
   int unit_out;   /* units per panel of the projection / Jordan output matrix */
   int time_chunk; /* steps of input projection per GEMM call (0 = auto) */
-  int split;      /* 1: split one sequence's hidden units over an attached pool */
+  int split;      /* over an attached pool: RNNK_SPLIT_NONE, _UNITS (one sequence's hidden
+                     units, a barrier per step) or _ROWS (the batch's rows); the
+                     defaults hold UNITS, meaning "as rnnk_plan's rules decide" */
   int k_block;    /* KiB of a weight slice per k-chunk of the step, where the step runs k
                      in chunks (0 = the kernels' default; see KC_FOR) */
 } rnnk_tiles;
@@ -73,6 +76,9 @@ void rnnk_tiles_choose(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t);
  * `threads` (no tune cache entry): every thread gets two panels of `unit`
  * units, and each phase of a step enough work to pay for its barrier. */
 bool rnnk_split_default(const rnnk_config *cfg, int unit, int N, int threads);
+/* Whether the defaults split a batch of N rows over a pool of `threads` by
+ * rows instead (preferred over the unit split where both qualify). */
+bool rnnk_split_rows_default(const rnnk_config *cfg, int unit, int N, int threads);
 /* The tune-cache key of a shape (tune/tiles.c). */
 struct rnnk_tune_key rnnk_tiles_key(rnnk_isa isa, const rnnk_config *cfg, int batch, int threads);
 
@@ -91,6 +97,10 @@ typedef struct rnnk_layer {
   size_t bytes;  /* packed bytes */
 } rnnk_layer;
 
+/* Forward scratch blocks a network keeps between calls: one per concurrent
+ * call or row-split worker, up to this many. */
+#define RNNK_SCRATCH_SLOTS 16
+
 struct rnnk_rnn {
   rnnk_config cfg; /* defaults resolved */
   rnnk_isa isa;
@@ -108,7 +118,7 @@ struct rnnk_rnn {
   rnnk_act_param out_act;
   rnnk_layer *layers; /* [L][D] */
   rnnk_pool *pool;
-  _Atomic(float *) *scratch_slot; /* one cached forward scratch block (see forward.c) */
+  _Atomic(float *) *scratch_slot; /* RNNK_SCRATCH_SLOTS cached forward scratch blocks (forward.c) */
   unsigned weights_gen;            /* bumped by every set_weights */
   _Atomic(struct rnnk_replicas *) *replica_slot; /* cached per-node weight copies (replicas.c) */
 };
@@ -153,9 +163,11 @@ typedef struct rnnk_fwd_io {
   int T, N;
   const float *x; size_t x_row_stride, x_step_stride; /* element (t, n, :) at x + t*step + n*row */
   const int *lengths;        /* NULL = T */
-  const float *h0, *c0;      /* [L*D][N][S], [L*D][N][H] or NULL */
+  const float *h0, *c0;      /* [L*D][state_rows][S], [L*D][state_rows][H] or NULL */
   float *y; size_t y_row_stride, y_step_stride;
   float *hT, *cT;
+  size_t state_rows; /* rows of each [L*D] block of h0, c0, hT, cT (0 = N; more when
+                        these rows are a slice of a caller's batch) */
   float *scratch; /* NULL, or rnnk_forward_scratch_floats() floats, 64-byte aligned
                      (then time_chunk must be 0) */
   int time_chunk;  /* steps per input GEMM; 0 = the network's tiles */
@@ -168,12 +180,16 @@ size_t rnnk_forward_scratch_floats(const rnnk_rnn *rnn, int T, int N);
 rnnk_status rnnk_check_ready(const rnnk_rnn *rnn);
 /* Per-call choices for N rows (tune cache, else defaults). */
 typedef struct rnnk_call_plan {
-  rnnk_pool *pool; /* split one sequence's hidden units over it; NULL = caller's thread */
+  rnnk_pool *pool; /* split the call over it; NULL = caller's thread */
+  bool rows;       /* split the batch's rows (each thread runs its rows through every
+                      layer, no barrier per step) instead of the hidden units */
   int time_chunk;  /* 0 = auto */
   int k_block;     /* 0 = the kernels' default */
 } rnnk_call_plan;
 rnnk_call_plan rnnk_plan(const rnnk_rnn *rnn, int N);
 rnnk_status rnnk_forward_rows(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_pool *split_pool);
+/* The same call with its rows split over the pool's threads (plan.rows). */
+rnnk_status rnnk_forward_row_split(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_pool *pool);
 
 /* Fingerprint of the kernel set, written into the tune cache header. */
 extern const char rnnk_kernel_fingerprint[];

@@ -37,7 +37,8 @@ RNNK_API void rnnk_rnn_destroy(rnnk_rnn *rnn) {
   if (rnn->layers)
     for (int i = 0; i < rnn->cfg.num_layers * rnn->D; i++) free_layer(&rnn->layers[i]);
   free(rnn->layers);
-  if (rnn->scratch_slot) rnnk_free(atomic_load(rnn->scratch_slot));
+  if (rnn->scratch_slot)
+    for (int i = 0; i < RNNK_SCRATCH_SLOTS; i++) rnnk_free(atomic_load(&rnn->scratch_slot[i]));
   free(rnn->scratch_slot);
   if (rnn->replica_slot) rnnk_replicas_free(atomic_load(rnn->replica_slot));
   free(rnn->replica_slot);
@@ -129,8 +130,9 @@ rnnk_status rnnk_rnn_create_tiled(const rnnk_config *cfg, const rnnk_tiles *tile
 
   const int nl = c.num_layers * rnn->D;
   rnn->layers = calloc((size_t)nl, sizeof *rnn->layers);
-  rnn->scratch_slot = malloc(sizeof *rnn->scratch_slot);
-  if (rnn->scratch_slot) atomic_init(rnn->scratch_slot, NULL);
+  rnn->scratch_slot = malloc(RNNK_SCRATCH_SLOTS * sizeof *rnn->scratch_slot);
+  if (rnn->scratch_slot)
+    for (int i = 0; i < RNNK_SCRATCH_SLOTS; i++) atomic_init(&rnn->scratch_slot[i], NULL);
   rnn->replica_slot = malloc(sizeof *rnn->replica_slot);
   if (rnn->replica_slot) atomic_init(rnn->replica_slot, NULL);
   if (!rnn->layers || !rnn->scratch_slot || !rnn->replica_slot) {

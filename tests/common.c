@@ -29,11 +29,13 @@ int test_isas(rnnk_isa out[4]) {
   return n;
 }
 
-bool test_force_split(const rnnk_rnn *rnn, int N) {
+bool test_force_split(const rnnk_rnn *rnn, int N, bool rows) {
   const int threads = rnn->pool ? rnnk_pool_size(rnn->pool) : 1;
   const rnnk_tune_key k = rnnk_tiles_key(rnn->isa, &rnn->cfg, N, threads);
-  const rnnk_tune_value v = {.split = 1, .ms = 1, .ms_default = 1};
-  return rnnk_tune_cache_put(&k, &v) == RNNK_OK && rnn->pool && rnnk_plan(rnn, N).pool == rnn->pool;
+  const rnnk_tune_value v = {.split = rows ? RNNK_SPLIT_ROWS : RNNK_SPLIT_UNITS, .ms = 1, .ms_default = 1};
+  if (rnnk_tune_cache_put(&k, &v) != RNNK_OK || !rnn->pool) return false;
+  const rnnk_call_plan p = rnnk_plan(rnn, N);
+  return p.pool == rnn->pool && p.rows == rows;
 }
 
 #if defined(__has_feature)

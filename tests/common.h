@@ -15,11 +15,11 @@ void test_fill(test_rng *r, float *p, size_t n, float lo, float hi);
 bool test_match(float a, float b);
 /* ISAs this host can run, scalar first; returns the count. */
 int test_isas(rnnk_isa out[4]);
-/* Make calls of N rows on rnn split its hidden units over the pool attached
- * to it (a tune cache entry that says so: the default rule keeps networks as
- * small as the tests' on one thread). Returns whether the call plan now
- * splits: false without a pool of at least 2 threads. */
-bool test_force_split(const rnnk_rnn *rnn, int N);
+/* Make calls of N rows on rnn split over the pool attached to it, by rows
+ * or by hidden units (a tune cache entry that says so: the default rules
+ * keep networks as small as the tests' on one thread). Returns whether the
+ * call plan now splits that way: false without a pool of 2 threads or more. */
+bool test_force_split(const rnnk_rnn *rnn, int N, bool rows);
 /* Suite hook: abort the worker if LeakSanitizer finds a leak (Criterion
  * would otherwise pass a leaking test; TOOLCHAIN.md item 8). */
 void test_leak_check(void);

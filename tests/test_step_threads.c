@@ -274,16 +274,18 @@ Test(step_threads, split_pool_same_bits) {
       cr_assert_eq(rnnk_rnn_forward(rnn, T, N, x, lengths, h0, c0, y0, h_0, lstm ? c_0 : NULL), RNNK_OK);
       for (int p = 0; p < 4; p++) {
         cr_assert_eq(rnnk_rnn_set_pool(rnn, pools[p]), RNNK_OK);
-        cr_assert(test_force_split(rnn, N) == (sizes[p] > 1), "variant %d, %d threads: no split", v, sizes[p]);
-        memset(y, 0xff, ny * 4);
-        cr_assert_eq(rnnk_rnn_forward(rnn, T, N, x, lengths, h0, c0, y, h, lstm ? c : NULL), RNNK_OK);
-        cr_expect_eq(memcmp(y, y0, ny * 4), 0, "[%s] variant %d, %d threads: y differs", rnnk_isa_name(isas[ii]), v,
-                     sizes[p]);
-        cr_expect_eq(memcmp(h, h_0, nh * 4), 0, "[%s] variant %d, %d threads: hT differs", rnnk_isa_name(isas[ii]), v,
-                     sizes[p]);
-        if (lstm)
-          cr_expect_eq(memcmp(c, c_0, nc * 4), 0, "[%s] variant %d, %d threads: cT differs", rnnk_isa_name(isas[ii]),
-                       v, sizes[p]);
+        for (int rows = 0; rows < 2; rows++) { /* split by hidden units, then by rows */
+          cr_assert(test_force_split(rnn, N, rows) == (sizes[p] > 1), "variant %d, %d threads: no split", v, sizes[p]);
+          memset(y, 0xff, ny * 4);
+          cr_assert_eq(rnnk_rnn_forward(rnn, T, N, x, lengths, h0, c0, y, h, lstm ? c : NULL), RNNK_OK);
+          cr_expect_eq(memcmp(y, y0, ny * 4), 0, "[%s] variant %d, %d threads, rows %d: y differs",
+                       rnnk_isa_name(isas[ii]), v, sizes[p], rows);
+          cr_expect_eq(memcmp(h, h_0, nh * 4), 0, "[%s] variant %d, %d threads, rows %d: hT differs",
+                       rnnk_isa_name(isas[ii]), v, sizes[p], rows);
+          if (lstm)
+            cr_expect_eq(memcmp(c, c_0, nc * 4), 0, "[%s] variant %d, %d threads, rows %d: cT differs",
+                         rnnk_isa_name(isas[ii]), v, sizes[p], rows);
+        }
       }
       cr_assert_eq(rnnk_rnn_set_pool(rnn, NULL), RNNK_OK);
       free(x), free(h0), free(c0), free(y0), free(h_0), free(c_0), free(y), free(h), free(c);
@@ -293,15 +295,17 @@ Test(step_threads, split_pool_same_bits) {
   rnnk_config cfg = variant(2, 9, 100, 2);
   rnnk_rnn *rnn = build(&cfg, 950);
   float *x = ref_rand_floats(951, 4 * 2 * 9, -1, 1), y0[4 * 2 * 100], y1[4 * 2 * 100];
-  for (int p = -1; p < 4; p++) {
-    cr_assert_eq(rnnk_rnn_set_pool(rnn, p < 0 ? NULL : pools[p]), RNNK_OK);
-    cr_assert(test_force_split(rnn, 2) == (p >= 0 && sizes[p] > 1), "streaming with a pool: no split");
-    rnnk_state *st;
-    cr_assert_eq(rnnk_state_create(rnn, 2, &st), RNNK_OK);
-    for (int t = 0; t < 4; t++) cr_assert_eq(rnnk_rnn_step(rnn, st, x + t * 2 * 9, (p < 0 ? y0 : y1) + t * 2 * 100), RNNK_OK);
-    if (p >= 0) cr_expect_eq(memcmp(y0, y1, sizeof y0), 0, "step with a pool of %d differs", sizes[p]);
-    rnnk_state_destroy(st);
-  }
+  for (int p = -1; p < 4; p++)
+    for (int rows = 0; rows < 2; rows++) {
+      cr_assert_eq(rnnk_rnn_set_pool(rnn, p < 0 ? NULL : pools[p]), RNNK_OK);
+      cr_assert(test_force_split(rnn, 2, rows) == (p >= 0 && sizes[p] > 1), "streaming with a pool: no split");
+      rnnk_state *st;
+      cr_assert_eq(rnnk_state_create(rnn, 2, &st), RNNK_OK);
+      for (int t = 0; t < 4; t++)
+        cr_assert_eq(rnnk_rnn_step(rnn, st, x + t * 2 * 9, (p < 0 ? y0 : y1) + t * 2 * 100), RNNK_OK);
+      if (p >= 0) cr_expect_eq(memcmp(y0, y1, sizeof y0), 0, "step with a pool of %d, rows %d differs", sizes[p], rows);
+      rnnk_state_destroy(st);
+    }
   cr_assert_eq(rnnk_rnn_set_pool(rnn, NULL), RNNK_OK);
   rnnk_rnn_destroy(rnn);
   free(x);
@@ -332,7 +336,7 @@ Test(step_threads, flush_to_zero_on_every_thread) {
     rnnk_pool *pool;
     cr_assert_eq(rnnk_pool_create(2, RNNK_PIN_NONE, &pool), RNNK_OK);
     rnnk_rnn_set_pool(rnn, pool);
-    cr_assert(test_force_split(rnn, 1), "ftz=%d: no split", ftz);
+    cr_assert(test_force_split(rnn, 1, false), "ftz=%d: no split", ftz);
     cr_assert_eq(rnnk_rnn_forward(rnn, 2, 1, x, NULL, NULL, NULL, y2, NULL, NULL), RNNK_OK);
     cr_expect(!memcmp(y1, y2, sizeof y1), "ftz=%d: the split over a pool changed the bits", ftz);
     rnnk_rnn_destroy(rnn);

@@ -268,7 +268,7 @@ Test(tune, explicit_tiles_ignore_the_entry_of_their_key) {
 
   rnnk_tiles t;
   rnnk_tiles_default(r.isa, &r, &t);
-  t.split = 0, t.time_chunk = 3;
+  t.split = RNNK_SPLIT_NONE, t.time_chunk = 3;
   rnnk_rnn *given, *plain;
   cr_assert_eq(rnnk_rnn_create_tiled(&c, &t, &given), RNNK_OK, "%s", rnnk_last_error());
   cr_assert_eq(rnnk_rnn_create(&c, &plain), RNNK_OK, "%s", rnnk_last_error());
@@ -280,7 +280,40 @@ Test(tune, explicit_tiles_ignore_the_entry_of_their_key) {
   cr_expect(pp.pool == pool && pp.time_chunk == 7 && pp.k_block == 8,
             "default tiles: pool %p time_chunk %d k_block %d, want the pool, 7, 8", (void *)pp.pool, pp.time_chunk,
             pp.k_block);
+  rnnk_rnn_destroy(given);
+  t.split = RNNK_SPLIT_ROWS; /* and a row split as given */
+  cr_assert_eq(rnnk_rnn_create_tiled(&c, &t, &given), RNNK_OK, "%s", rnnk_last_error());
+  rnnk_rnn_set_pool(given, pool);
+  cr_expect(rnnk_plan(given, 5).pool == pool && rnnk_plan(given, 5).rows, "explicit row split not taken");
   rnnk_rnn_destroy(given), rnnk_rnn_destroy(plain);
+  rnnk_pool_destroy(pool);
+}
+
+/* Without an entry, a batch of at least 4 rows a thread whose W_hh fits
+ * two L2 caches splits by rows; fewer rows, one thread, or a W_hh that
+ * only the cores' L2s together hold (where the unit split keeps each
+ * core's slice in its own L2) do not. */
+Test(tune, default_row_split) {
+  rnnk_config c;
+  rnnk_config_init(&c, RNNK_LSTM, 64, 64);
+  cr_expect(!rnnk_split_rows_default(&c, 16, 7, 2), "7 rows for 2 threads");
+  cr_expect(!rnnk_split_rows_default(&c, 16, 64, 1), "one thread");
+  const bool l2_known = !rnnk_overflows_l2(64 * 1024); /* false where the CPU reports no L2 size */
+  if (l2_known) cr_expect(rnnk_split_rows_default(&c, 16, 8, 2), "LSTM H=64 N=8, 2 threads");
+  c.hidden_size = c.input_size = 4096; /* W_hh 256 MiB */
+  cr_expect(!rnnk_split_rows_default(&c, 16, 64, 2), "W_hh of 256 MiB");
+
+  rnnk_pool *pool;
+  cr_assert_eq(rnnk_pool_create(2, RNNK_PIN_NONE, &pool), RNNK_OK, "%s", rnnk_last_error());
+  c.hidden_size = c.input_size = 64;
+  c.isa = RNNK_ISA_SCALAR;
+  rnnk_rnn *rnn;
+  cr_assert_eq(rnnk_rnn_create(&c, &rnn), RNNK_OK, "%s", rnnk_last_error());
+  rnnk_rnn_set_pool(rnn, pool);
+  const rnnk_call_plan p8 = rnnk_plan(rnn, 8), p1 = rnnk_plan(rnn, 1);
+  if (l2_known) cr_expect(p8.pool == pool && p8.rows, "N=8: the plan does not split by rows");
+  cr_expect(!p1.rows, "N=1: split by rows");
+  rnnk_rnn_destroy(rnn);
   rnnk_pool_destroy(pool);
 }
 

@@ -439,7 +439,7 @@ Test(tune_cache, malformed_refused_old_state_kept) {
       {replace(v, k0, "bogus=1"), "unknown key 'bogus'"},
       {replace(v, " input=1 ", " input=3 "), "input (a power of two"},
       {replace(v, " threads=1 ", " threads=0 "), "threads"},
-      {replace(v, " split=0 ", " split=2 "), "split"},
+      {replace(v, " split=0 ", " split=3 "), "split"},
       {replace(v, " split=0 ", " "), "entry lacks key 'split'"},
       {replace(v, "isa=scalar", "isa=sse"), "unknown isa 'sse'"},
       {replace(v, "isa=scalar", "isa=0"), "unknown isa '0'"},

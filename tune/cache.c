@@ -137,7 +137,7 @@ static bool check_value(const rnnk_tune_value *v, char *why, size_t len) {
   else if (v->batch_tile < 0 || v->batch_tile > tmax) bad = "batch_tile (0..1048576)";
   else if (v->k_block < 0 || v->k_block > tmax) bad = "k_block (0..1048576)";
   else if (v->time_chunk < 0 || v->time_chunk > tmax) bad = "time_chunk (0..1048576)";
-  else if (v->split < 0 || v->split > 1) bad = "split (0 or 1)";
+  else if (v->split < 0 || v->split > 2) bad = "split (0, 1 or 2)";
   else if (v->isa != 0 && (v->isa < RNNK_ISA_SCALAR || v->isa >= NELEM(isa_names) || !isa_names[v->isa]))
     bad = "use_isa";
   else if (!ms_ok(v->ms)) bad = "ms (0 or 1e-12..1e12)";

@@ -3,8 +3,9 @@
  *
  * Candidates: every ISA this host can run that is not slower by design
  * (AVX-512 and AVX2 both, to catch frequency effects), each with panels of
- * one, two (and four) vectors (U), with threads > 1 the per-step hidden-unit
- * split on and off, and with batch > 1 the input GEMM over a chunk of steps
+ * one, two (and four) vectors (U), with threads > 1 no split, the per-step
+ * hidden-unit split and (batches of 2 rows a thread) the row split, and
+ * with batch > 1 the input GEMM over a chunk of steps
  * or over all of them; and when a batch's W_hh overflows half the L2, so
  * that the step may run k in chunks, the default tiles with chunks of 8
  * and 16 KiB (k_block) besides the kernels' 24. Each candidate runs a
@@ -29,7 +30,7 @@
 
 #define TUNE_T 50
 #define TUNE_ROUNDS 3
-#define TUNE_MAX_CAND (2 * (4 * 2 * 2 + 2)) /* ISAs x (panel widths x split x time chunk + k-chunk sizes) */
+#define TUNE_MAX_CAND (2 * (4 * 3 * 2 + 2)) /* ISAs x (panel widths x splits x time chunk + k-chunk sizes) */
 /* A candidate replaces the default tiles only if the median over passes of
  * its time over the default's is below 1 - TUNE_MARGIN: on this shared VM
  * the best of 3 medians let 3-6% noise wins through (32-unit GRU panels,
@@ -140,6 +141,13 @@ static bool step_may_chunk(const rnnk_config *c) {
   return rnnk_overflows_l2((size_t)rnnk_cell_gates(c->cell) * (size_t)c->hidden_size * state_size(c) * sizeof(float));
 }
 
+/* The split an untuned network of these tiles makes (rnnk_plan's rules). */
+static int default_split(const rnnk_config *c, int unit, int batch, int threads) {
+  return rnnk_split_rows_default(c, unit, batch, threads) ? RNNK_SPLIT_ROWS
+         : rnnk_split_default(c, unit, batch, threads)    ? RNNK_SPLIT_UNITS
+                                                          : RNNK_SPLIT_NONE;
+}
+
 typedef struct candidate {
   rnnk_isa isa;
   rnnk_tiles tiles;
@@ -203,7 +211,8 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
   for (int i = 0; i < (auto_isa && c.isa == RNNK_ISA_AVX512 ? 2 : 1); i++) {
     const int vw = vector_width(isas[i]);
     for (int uv = 1; uv <= rnnk_max_unit_vectors(&c); uv *= 2)
-      for (int split = threads > 1 ? 0 : 1; split <= 1; split++)
+      for (int split = threads > 1 ? RNNK_SPLIT_NONE : RNNK_SPLIT_UNITS;
+           split <= (threads > 1 && batch >= 2 * threads ? RNNK_SPLIT_ROWS : RNNK_SPLIT_UNITS); split++)
         for (int tc = 0; tc <= (batch > 1 ? TUNE_T : 0); tc += TUNE_T) { /* auto, or all steps in one GEMM */
           rnnk_tiles t;
           rnnk_tiles_default(isas[i], &c, &t);
@@ -216,7 +225,7 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
       for (int kib = 8; kib <= 16; kib *= 2) {
         rnnk_tiles t;
         rnnk_tiles_default(isas[i], &c, &t);
-        if (threads > 1) t.split = rnnk_split_default(&c, t.unit, batch, threads);
+        if (threads > 1) t.split = default_split(&c, t.unit, batch, threads);
         t.k_block = kib;
         cand[nc++] = (candidate){isas[i], t};
       }
@@ -224,7 +233,7 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
   { /* put the default tiles of the default ISA in front */
     rnnk_tiles def;
     rnnk_tiles_default(c.isa, &c, &def);
-    if (threads > 1) def.split = rnnk_split_default(&c, def.unit, batch, threads); /* what an untuned network does */
+    if (threads > 1) def.split = default_split(&c, def.unit, batch, threads); /* what an untuned network does */
     for (int i = 0; i < nc; i++)
       if (cand[i].isa == c.isa && cand[i].tiles.unit == def.unit && cand[i].tiles.split == def.split &&
           cand[i].tiles.time_chunk == 0 && cand[i].tiles.k_block == 0) {
@@ -298,6 +307,7 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
   if (opt && opt->result)
     *opt->result = (rnnk_tune_result){.ms_default = baseline, .ms_tuned = best, .isa = cand[best_i].isa,
                                       .unit = w->unit, .split = w->split && threads > 1,
+                                      .split_rows = w->split == RNNK_SPLIT_ROWS && threads > 1,
                                       .time_chunk = w->time_chunk, .k_block = w->k_block, .candidates = nc};
   return rnnk_tune_cache_put(&k, &v);
 }
