@@ -401,8 +401,9 @@ typedef struct rows_ctx {
   const rnnk_fwd_io *io;
   rnnk_pool *pool;
   const rnnk_replicas *rep; /* per-node weight copies or NULL */
-  float **block;            /* [threads] scratch blocks (NULL: no rows) */
-  rnnk_status *status;      /* [threads] */
+  int slices;               /* the pool's threads */
+  float **block;            /* [slices] scratch blocks (NULL: no rows) */
+  rnnk_status *status;      /* [slices] */
 } rows_ctx;
 
 /* Rows [n0, n1) of io as a call of their own. */
@@ -419,21 +420,24 @@ static rnnk_fwd_io row_slice(const rnnk_rnn *rnn, const rnnk_fwd_io *io, size_t 
   return r;
 }
 
+/* Slice tid, or every slice when the pool runs the job inline (nth = 1). */
 static void run_rows(void *vctx, int tid, int nth) {
   rows_ctx *r = vctx;
-  size_t n0, n1;
-  share((size_t)r->io->N, tid, nth, &n0, &n1);
-  if (!r->block[tid]) return;
   rnnk_rnn view = *r->rnn; /* the weights of this worker's NUMA node */
   view.layers = rnnk_replicas_layers(r->rep, r->rnn, rnnk_pool_node_of(r->pool, tid));
-  rnnk_fwd_io slice = row_slice(r->rnn, r->io, n0, n1);
-  slice.scratch = r->block[tid] + 16;
-  r->status[tid] = rnnk_forward_rows(&view, &slice, NULL);
+  for (int i = tid; i < r->slices; i += nth) {
+    size_t n0, n1;
+    share((size_t)r->io->N, i, r->slices, &n0, &n1);
+    if (!r->block[i]) continue;
+    rnnk_fwd_io slice = row_slice(r->rnn, r->io, n0, n1);
+    slice.scratch = r->block[i] + 16;
+    r->status[i] = rnnk_forward_rows(&view, &slice, NULL);
+  }
 }
 
 rnnk_status rnnk_forward_row_split(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_pool *pool) {
   const int nth = rnnk_pool_size(pool);
-  rows_ctx r = {.rnn = rnn, .io = io, .pool = pool, .block = calloc((size_t)nth, sizeof(float *)),
+  rows_ctx r = {.rnn = rnn, .io = io, .pool = pool, .slices = nth, .block = calloc((size_t)nth, sizeof(float *)),
                 .status = calloc((size_t)nth, sizeof(rnnk_status))};
   rnnk_status s = r.block && r.status ? RNNK_OK : rnnk_fail(RNNK_ENOMEM, "out of memory for %d row slices", nth);
   for (int tid = 0; tid < nth && !s; tid++) {
