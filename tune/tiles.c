@@ -127,14 +127,21 @@ void rnnk_tiles_choose(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t) {
  * H=256 N=1 0.91, N=4 0.78; GRU (lbr) H=128 N=4 0.84; GRU H=256 N=1
  * 0.76, H=128 N=8 1.01. The tune cache decides per shape where it has an
  * entry. */
+/* Gate rows of a layer padded to panels of `unit`, and the length of the
+ * recurrent input (H, the projection P, or Jordan's output O). */
+static double gate_rows(const rnnk_config *cfg, int unit) {
+  const int G = cfg->cell == RNNK_LSTM ? 4 : cfg->cell == RNNK_GRU ? 3 : 1;
+  return (double)G * ((cfg->hidden_size + unit - 1) / unit * unit);
+}
+static double recurrent_inputs(const rnnk_config *cfg) {
+  return cfg->cell == RNNK_JORDAN ? cfg->output_size : cfg->proj_size ? cfg->proj_size : cfg->hidden_size;
+}
+
 bool rnnk_split_default(const rnnk_config *cfg, int unit, int N, int threads) {
   if (threads < 2 || unit < 1) return false;
-  const int panels = (cfg->hidden_size + unit - 1) / unit;
-  if (panels < 2 * threads) return false;
-  const double G = cfg->cell == RNNK_LSTM ? 4 : cfg->cell == RNNK_GRU ? 3 : 1;
-  const double S = cfg->cell == RNNK_JORDAN ? cfg->output_size : cfg->proj_size ? cfg->proj_size : cfg->hidden_size;
+  if ((cfg->hidden_size + unit - 1) / unit < 2 * threads) return false; /* two panels a thread */
+  const double rows = gate_rows(cfg, unit), S = recurrent_inputs(cfg);
   const double phase = cfg->cell == RNNK_GRU && !cfg->linear_before_reset ? 1.0 / 3 : 1; /* share of the smallest */
-  const double rows = G * panels * unit; /* gate rows of the padded layer */
   const double flops = 2 * rows * (S + cfg->input_size) * N, bytes = 4 * rows * S;
   const double ns = (flops / 200 > bytes / 100 ? flops / 200 : bytes / 100) * phase;
   return ns >= 2000;
@@ -151,8 +158,6 @@ bool rnnk_split_default(const rnnk_config *cfg, int unit, int N, int threads) {
  * but LSTM N=8 H=1024 0.57 / 0.47, N=4 H=256 0.71 / 0.58. */
 bool rnnk_split_rows_default(const rnnk_config *cfg, int unit, int N, int threads) {
   if (threads < 2 || N < 4 * threads || unit < 1) return false;
-  const double G = cfg->cell == RNNK_LSTM ? 4 : cfg->cell == RNNK_GRU ? 3 : 1;
-  const double S = cfg->cell == RNNK_JORDAN ? cfg->output_size : cfg->proj_size ? cfg->proj_size : cfg->hidden_size;
-  const double Hp = (double)((cfg->hidden_size + unit - 1) / unit * unit);
-  return !rnnk_overflows_l2((size_t)(G * Hp * S * sizeof(float) / 4)); /* L2/2 test: W_hh <= 2 L2 */
+  const double w_hh = gate_rows(cfg, unit) * recurrent_inputs(cfg) * sizeof(float);
+  return !rnnk_overflows_l2((size_t)(w_hh / 4)); /* that tests against half the L2: W_hh <= 2 L2 */
 }
