@@ -207,8 +207,10 @@ Test(kernels, steps_k_chunks) {
 
 /* Two-gate panels of 2 vectors (GRU's r,z) with more rows than a tile of
  * the whole panel holds: the kernel takes one vector per gate so that all
- * rows share one tile (AVX2 N = 4..6, AVX-512 N = 7, 8); every N from 1 to
- * 9 crosses those limits, with and without k-chunks. */
+ * rows share one tile (AVX2 N = 4..6, AVX-512 N = 7, 8), or, with k-chunks
+ * on 32 registers, 4-row tiles of the whole panel over the chunks
+ * (RZ_CHUNKED, N = 7, 8); every N from 1 to 9 crosses those limits, with
+ * and without k-chunks. */
 Test(kernels, steps_two_gate_slices) {
   isa_kernels t[3];
   const int nt = simd_tables(t);

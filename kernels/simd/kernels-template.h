@@ -435,7 +435,8 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
  *   even past the register budget: the compiler then spills a few
  *   accumulators or folds weight loads into the FMAs, which costs nothing
  *   while the weights stream from L3 (LSTM N=8 H=1024: a step 12-17% faster
- *   than 6 + 2 rows over k-chunks, the whole sequence 2.5-3.5%);
+ *   than 6 + 2 rows over k-chunks, the whole sequence 2.5-3.5%), except
+ *   GRU's r,z at N = 7, 8 (RZ_CHUNKED: 4 + 4 rows over k-chunks);
  * - else (few or short tiles: N = 9..18 on zmm, AVX2's 3-row LSTM tiles)
  *   k runs in chunks of KC: the slice's chunk stays in L1 while all row
  *   blocks pass over it, and the unfinished chains wait in a stack tile of
@@ -446,6 +447,16 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
  * otherwise (a->k_block_kib): 8 KiB ran AVX2 LSTM N=8 H=1024 4% faster on
  * the Xeon and 3% slower on a Zen 4, so the size is the tuner's to pick. */
 #define TILE_ROWS 32
+
+/* GRU's r,z at N = 7, 8 on 2-vector panels when W streams from L3 (k-chunks,
+ * 32 registers): tiles of 4 rows x both vectors of each gate over k-chunks,
+ * the second tile reading each chunk from L1, instead of one-vector slices
+ * that each stream half of every k-row's lines (the other half came from
+ * L3 for nothing, then again from L2). Zen 5, sequences N=8, 5-9
+ * interleaved rounds, new / old: H=1024 0.88-0.90, H=512 1.00-1.02 (2 MiB
+ * of W: partly in L2), 2 threads H=1024 0.99. */
+#define RZ_CHUNKED(G, UV, a) \
+  ((G) == 2 && (UV) == 2 && RNNK_VREGS >= 32 && (a)->k_chunks && (a)->N > NB_FOR(4) && (a)->N <= 8)
 #define KC_KIB_DEFAULT 24
 #define KC_FOR(PW, KIB) ((KIB) * 1024 / 4 / (PW) > 0 ? (KIB) * 1024 / 4 / (PW) : 1)
 
@@ -496,13 +507,14 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
   RNNK_INLINE void op##_rows(size_t UV, size_t UT, const rnnk_step_args *a, size_t p,                  \
                              const float *pnext) {                                                     \
     const size_t kib = a->k_block_kib ? a->k_block_kib : KC_KIB_DEFAULT;                               \
-    const size_t nbmax = NB_FOR((G) * UT), K = a->K, kc = KC_FOR((G) * UT * VW, kib);                  \
+    const bool rz4 = UT == UV && RZ_CHUNKED(G, UV, a);                                                \
+    const size_t nbmax = rz4 ? 4 : NB_FOR((G) * UT), K = a->K, kc = KC_FOR((G) * UT * VW, kib);        \
     const size_t pw = (G) * UV * VW;                                                                   \
     const float *Wp = a->W + p * K * pw;                                                               \
     _Alignas(64) float tile[TILE_ROWS * MAXV * RNNK_VW];                                               \
     for (size_t u0 = 0; u0 < UV; u0 += UT) {                                                           \
       const tile_cols tc = {UV, UT, u0};                                                               \
-      const size_t nb = a->k_chunks && a->N <= 8 && RNNK_VREGS >= 32 ? a->N : nbmax;                  \
+      const size_t nb = a->k_chunks && a->N <= 8 && RNNK_VREGS >= 32 && !rz4 ? a->N : nbmax;          \
       const size_t tiles = (a->N + nb - 1) / nb;                                                       \
       const bool stream = (a->k_chunks || (a->prefetch_next && RNNK_VREGS >= 32)) && tiles >= 4 && nbmax >= 4; \
       if (!a->k_chunks || a->N <= nb || K <= kc || stream) {                                           \
@@ -535,7 +547,7 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
         if (a->N <= NB_FOR((G) * 4)) op##_rows(4, 4, a, p, pnext);                                     \
         else op##_rows(4, UT_SLICE(G, 4), a, p, pnext);                                                \
       } else if (uv == 2) {                                                                            \
-        if (a->N <= NB_FOR((G) * 2)) op##_rows(2, 2, a, p, pnext);                                     \
+        if (a->N <= NB_FOR((G) * 2) || RZ_CHUNKED(G, 2, a)) op##_rows(2, 2, a, p, pnext);             \
         else if ((G) == 2 && a->N <= NB_FOR(2)) op##_rows(2, 1, a, p, pnext);                          \
         else op##_rows(2, UT_SLICE(G, 2), a, p, pnext);                                                \
       } else op##_rows(1, 1, a, p, pnext);                                                             \
