@@ -436,9 +436,14 @@ static void run_rows(void *vctx, int tid, int nth) {
 }
 
 rnnk_status rnnk_forward_row_split(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_pool *pool) {
+  enum { ON_STACK = 64 }; /* a streaming step allocates nothing for pools up to this size */
   const int nth = rnnk_pool_size(pool);
-  rows_ctx r = {.rnn = rnn, .io = io, .pool = pool, .slices = nth, .block = calloc((size_t)nth, sizeof(float *)),
-                .status = calloc((size_t)nth, sizeof(rnnk_status))};
+  float *blocks[ON_STACK] = {0};
+  rnnk_status statuses[ON_STACK] = {0};
+  const bool heap = nth > ON_STACK;
+  rows_ctx r = {.rnn = rnn, .io = io, .pool = pool, .slices = nth,
+                .block = heap ? calloc((size_t)nth, sizeof(float *)) : blocks,
+                .status = heap ? calloc((size_t)nth, sizeof(rnnk_status)) : statuses};
   rnnk_status s = r.block && r.status ? RNNK_OK : rnnk_fail(RNNK_ENOMEM, "out of memory for %d row slices", nth);
   for (int tid = 0; tid < nth && !s; tid++) {
     size_t n0, n1, parts[N_PARTS], Tc, total;
@@ -458,7 +463,7 @@ rnnk_status rnnk_forward_row_split(const rnnk_rnn *rnn, const rnnk_fwd_io *io, r
   }
   for (int tid = 0; r.block && tid < nth; tid++)
     if (r.block[tid]) scratch_give(rnn, r.block[tid]);
-  free(r.block), free(r.status);
+  if (heap) free(r.block), free(r.status);
   return s;
 }
 
@@ -475,7 +480,7 @@ rnnk_status rnnk_check_ready(const rnnk_rnn *rnn) {
  * attached pool (by hidden units or by rows), the time chunk of the input
  * GEMM and the step's k-chunk size. From the tune cache entry of this
  * batch and thread count if there is one, else the defaults
- * (rnnk_split_rows_default, then rnnk_split_default). A network created
+ * (rnnk_split_choose). A network created
  * with explicit tiles (a tuner candidate) runs them as given: an entry for
  * its own key must not turn every candidate into the winner of an earlier
  * tuning. Never a repack. */
@@ -492,12 +497,7 @@ rnnk_call_plan rnnk_plan(const rnnk_rnn *rnn, int N) {
     if (v.k_block > 0) plan.k_block = v.k_block;
     split = v.split;
   } else {
-    const rnnk_config *c = &rnn->cfg;
-    const int u = rnn->tiles.unit;
-    split = !rnn->tiles.split                                ? RNNK_SPLIT_NONE
-            : rnnk_split_rows_default(c, u, N, threads) ? RNNK_SPLIT_ROWS
-            : rnnk_split_default(c, u, N, threads)      ? RNNK_SPLIT_UNITS
-                                                             : RNNK_SPLIT_NONE;
+    split = rnn->tiles.split ? rnnk_split_choose(&rnn->cfg, rnn->tiles.unit, N, threads) : RNNK_SPLIT_NONE;
   }
   if (threads >= 2 && split != RNNK_SPLIT_NONE) plan.pool = rnn->pool, plan.rows = split == RNNK_SPLIT_ROWS;
   return plan;

@@ -31,6 +31,10 @@ void rnnk_free(void *p);
 bool rnnk_mul_ok(size_t a, size_t b, size_t *out);
 /* Gate blocks of a cell's weight matrices: 4 (LSTM), 3 (GRU), else 1. */
 static inline int rnnk_cell_gates(rnnk_cell cell) { return cell == RNNK_LSTM ? 4 : cell == RNNK_GRU ? 3 : 1; }
+/* Width of the fed-back state: P with a projection, O for Jordan, else H. */
+static inline int rnnk_state_size(const rnnk_config *c) {
+  return c->proj_size ? c->proj_size : c->cell == RNNK_JORDAN ? c->output_size : c->hidden_size;
+}
 /* Whether a thread's recurrent weights (bytes) overflow half of its L2 (the
  * other half holds the step's rows), so that the step streams them from L3
  * and runs k in chunks; yes when the size is unknown (src/forward.c). */
@@ -79,6 +83,10 @@ bool rnnk_split_default(const rnnk_config *cfg, int unit, int N, int threads);
 /* Whether the defaults split a batch of N rows over a pool of `threads` by
  * rows instead (preferred over the unit split where both qualify). */
 bool rnnk_split_rows_default(const rnnk_config *cfg, int unit, int N, int threads);
+/* The split an untuned call makes (RNNK_SPLIT_*): rows if that rule holds,
+ * else units if that one does, else none. rnnk_plan and the tuner's
+ * baseline both use it. */
+int rnnk_split_choose(const rnnk_config *cfg, int unit, int N, int threads);
 /* The tune-cache key of a shape (tune/tiles.c). */
 struct rnnk_tune_key rnnk_tiles_key(rnnk_isa isa, const rnnk_config *cfg, int batch, int threads);
 

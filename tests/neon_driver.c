@@ -262,8 +262,9 @@ static void step_checks(const rnnk_ukernels *ref, const rnnk_ukernels *uk, rng *
   for (int kind = 0; kind < K_COUNT; kind++)
     for (size_t p0 = 0; p0 < 4; p0++)
       step_check(ref, uk, uk->unit_align, (step_kind)kind, 100, 3, 33, (int)p0, p0, p0 + 2, false, r);
-  /* GRU's r,z on 2-vector panels, every N across the one-tile limits
-   * (one vector per gate when that holds all rows: 7, 8 with 32 registers) */
+  /* GRU's r,z on 2-vector panels, every N across the one-tile limits (with
+   * 32 registers, N = 7, 8: one vector per gate in one tile, or 4 + 4 rows
+   * over k-chunks) */
   for (size_t N = 1; N <= 9; N++)
     for (int kc = 0; kc < 2; kc++)
       step_check(ref, uk, 2 * uk->unit_align, K_GRU_RZ, 4 * uk->unit_align + 3, N, kc ? 1100 : 64, (int)N % 5, 0,

@@ -127,20 +127,15 @@ void rnnk_tiles_choose(rnnk_isa isa, const rnnk_config *cfg, rnnk_tiles *t) {
  * H=256 N=1 0.91, N=4 0.78; GRU (lbr) H=128 N=4 0.84; GRU H=256 N=1
  * 0.76, H=128 N=8 1.01. The tune cache decides per shape where it has an
  * entry. */
-/* Gate rows of a layer padded to panels of `unit`, and the length of the
- * recurrent input (H, the projection P, or Jordan's output O). */
+/* Gate rows of a layer padded to panels of `unit`. */
 static double gate_rows(const rnnk_config *cfg, int unit) {
-  const int G = cfg->cell == RNNK_LSTM ? 4 : cfg->cell == RNNK_GRU ? 3 : 1;
-  return (double)G * ((cfg->hidden_size + unit - 1) / unit * unit);
-}
-static double recurrent_inputs(const rnnk_config *cfg) {
-  return cfg->cell == RNNK_JORDAN ? cfg->output_size : cfg->proj_size ? cfg->proj_size : cfg->hidden_size;
+  return (double)rnnk_cell_gates(cfg->cell) * ((cfg->hidden_size + unit - 1) / unit * unit);
 }
 
 bool rnnk_split_default(const rnnk_config *cfg, int unit, int N, int threads) {
   if (threads < 2 || unit < 1) return false;
   if ((cfg->hidden_size + unit - 1) / unit < 2 * threads) return false; /* two panels a thread */
-  const double rows = gate_rows(cfg, unit), S = recurrent_inputs(cfg);
+  const double rows = gate_rows(cfg, unit), S = rnnk_state_size(cfg);
   const double phase = cfg->cell == RNNK_GRU && !cfg->linear_before_reset ? 1.0 / 3 : 1; /* share of the smallest */
   const double flops = 2 * rows * (S + cfg->input_size) * N, bytes = 4 * rows * S;
   const double ns = (flops / 200 > bytes / 100 ? flops / 200 : bytes / 100) * phase;
@@ -158,6 +153,12 @@ bool rnnk_split_default(const rnnk_config *cfg, int unit, int N, int threads) {
  * but LSTM N=8 H=1024 0.57 / 0.47, N=4 H=256 0.71 / 0.58. */
 bool rnnk_split_rows_default(const rnnk_config *cfg, int unit, int N, int threads) {
   if (threads < 2 || N < 4 * threads || unit < 1) return false;
-  const double w_hh = gate_rows(cfg, unit) * recurrent_inputs(cfg) * sizeof(float);
+  const double w_hh = gate_rows(cfg, unit) * rnnk_state_size(cfg) * sizeof(float);
   return !rnnk_overflows_l2((size_t)(w_hh / 4)); /* that tests against half the L2: W_hh <= 2 L2 */
+}
+
+int rnnk_split_choose(const rnnk_config *cfg, int unit, int N, int threads) {
+  return rnnk_split_rows_default(cfg, unit, N, threads) ? RNNK_SPLIT_ROWS
+         : rnnk_split_default(cfg, unit, N, threads)    ? RNNK_SPLIT_UNITS
+                                                        : RNNK_SPLIT_NONE;
 }

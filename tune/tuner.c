@@ -64,14 +64,9 @@ static void data_free(tune_data *d) {
   free(d->w_ih), free(d->w_hh), free(d->b), free(d->peep), free(d->w_out), free(d->x), free(d->y);
 }
 
-/* Width of the fed-back state: P with a projection, O for Jordan, else H. */
-static size_t state_size(const rnnk_config *c) {
-  return c->proj_size ? (size_t)c->proj_size : c->cell == RNNK_JORDAN ? (size_t)c->output_size : (size_t)c->hidden_size;
-}
-
 static rnnk_status data_make(const rnnk_config *c, int N, tune_data *d) {
   memset(d, 0, sizeof *d);
-  const size_t G = (size_t)rnnk_cell_gates(c->cell), H = (size_t)c->hidden_size, S = state_size(c);
+  const size_t G = (size_t)rnnk_cell_gates(c->cell), H = (size_t)c->hidden_size, S = (size_t)rnnk_state_size(c);
   const size_t D = c->direction >= RNNK_BIDIR_CONCAT ? 2 : 1;
   size_t K = (size_t)c->input_size > D * S ? (size_t)c->input_size : D * S;
   size_t So = S == H ? 1 : S;
@@ -138,14 +133,7 @@ static rnnk_status time_net(rnnk_rnn *rnn, const tune_data *d, int repeats, doub
 /* Does a batch's step run k in chunks on this host (one thread's W_hh over
  * half the L2)? Only then is the chunk size worth timing. */
 static bool step_may_chunk(const rnnk_config *c) {
-  return rnnk_overflows_l2((size_t)rnnk_cell_gates(c->cell) * (size_t)c->hidden_size * state_size(c) * sizeof(float));
-}
-
-/* The split an untuned network of these tiles makes (rnnk_plan's rules). */
-static int default_split(const rnnk_config *c, int unit, int batch, int threads) {
-  return rnnk_split_rows_default(c, unit, batch, threads) ? RNNK_SPLIT_ROWS
-         : rnnk_split_default(c, unit, batch, threads)    ? RNNK_SPLIT_UNITS
-                                                          : RNNK_SPLIT_NONE;
+  return rnnk_overflows_l2((size_t)rnnk_cell_gates(c->cell) * (size_t)c->hidden_size * (size_t)rnnk_state_size(c) * sizeof(float));
 }
 
 typedef struct candidate {
@@ -225,7 +213,7 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
       for (int kib = 8; kib <= 16; kib *= 2) {
         rnnk_tiles t;
         rnnk_tiles_default(isas[i], &c, &t);
-        if (threads > 1) t.split = default_split(&c, t.unit, batch, threads);
+        if (threads > 1) t.split = rnnk_split_choose(&c, t.unit, batch, threads);
         t.k_block = kib;
         cand[nc++] = (candidate){isas[i], t};
       }
@@ -233,7 +221,7 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
   { /* put the default tiles of the default ISA in front */
     rnnk_tiles def;
     rnnk_tiles_default(c.isa, &c, &def);
-    if (threads > 1) def.split = default_split(&c, def.unit, batch, threads); /* what an untuned network does */
+    if (threads > 1) def.split = rnnk_split_choose(&c, def.unit, batch, threads); /* what an untuned network does */
     for (int i = 0; i < nc; i++)
       if (cand[i].isa == c.isa && cand[i].tiles.unit == def.unit && cand[i].tiles.split == def.split &&
           cand[i].tiles.time_chunk == 0 && cand[i].tiles.k_block == 0) {

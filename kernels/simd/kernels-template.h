@@ -411,9 +411,10 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
  * tile of the whole panel: slices of at most 4 vectors in all (LSTM: one
  * vector per gate), so a zmm tile holds 6 rows instead of 2. Except GRU's
  * r,z (two gates) on 2-vector panels, which take one vector per gate when
- * that holds all the rows in one tile (zmm N = 7, 8; ymm N = 4..6): a
- * short tail tile (6 + 2 rows) read the weights for too few FMAs, and at
- * N = 8 with k-chunks the single 8-row tile of 4 vectors spilled (Zen 5,
+ * that holds all the rows in one tile (zmm N = 7, 8 unless RZ_CHUNKED;
+ * ymm N = 4..6): a short tail tile (6 + 2 rows) read the weights for too
+ * few FMAs, and at N = 8 with k-chunks the single 8-row tile of 4 vectors
+ * spilled (Zen 5,
  * sequences N = 8, new / old: H=256 0.79, H=512 0.77, H=1024 0.87; AVX2
  * N = 5 0.83-0.88). Elman's 4-vector panels sliced so ran no faster
  * (0.99-1.02), so only this case pays for the extra code. */
@@ -507,7 +508,7 @@ RNNK_INLINE int standard_acts(const rnnk_cell_param *cp, int uses) {
   RNNK_INLINE void op##_rows(size_t UV, size_t UT, const rnnk_step_args *a, size_t p,                  \
                              const float *pnext) {                                                     \
     const size_t kib = a->k_block_kib ? a->k_block_kib : KC_KIB_DEFAULT;                               \
-    const bool rz4 = UT == UV && RZ_CHUNKED(G, UV, a);                                                \
+    const bool rz4 = RZ_CHUNKED(G, UV, a); /* always with UT = UV (see the dispatch below) */         \
     const size_t nbmax = rz4 ? 4 : NB_FOR((G) * UT), K = a->K, kc = KC_FOR((G) * UT * VW, kib);        \
     const size_t pw = (G) * UV * VW;                                                                   \
     const float *Wp = a->W + p * K * pw;                                                               \
