@@ -328,7 +328,9 @@ rnnk_status rnnk_topology_report(char *buf, size_t len);
  *  split when every thread gets two panels and each phase of a step about
  *  2 us of one core's work (smaller steps run on the caller's thread: a
  *  barrier per step would cost more than it saves). Results are the same
- *  bits either way. The pool must outlive the attachment. */
+ *  bits either way. The pool must outlive the attachment. The network
+ *  keeps a scratch block per pool thread between calls; RNNK_ENOMEM (and
+ *  nothing changed) if there is no memory for that many slots. */
 rnnk_status rnnk_rnn_set_pool(rnnk_rnn *rnn, rnnk_pool *pool);
 
 /** One independent sequence for rnnk_rnn_forward_many(). */

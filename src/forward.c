@@ -293,7 +293,7 @@ static bool scratch_parts(const rnnk_rnn *rnn, size_t T, size_t N, int time_chun
  * memory. */
 static float *scratch_take(const rnnk_rnn *rnn, size_t total) {
   float *block = NULL;
-  for (int i = 0; i < RNNK_SCRATCH_SLOTS && !block; i++) block = atomic_exchange(&rnn->scratch_slot[i], NULL);
+  for (int i = 0; i < rnn->scratch_slots && !block; i++) block = atomic_exchange(&rnn->scratch_slot[i], NULL);
   size_t have = 0;
   if (block) memcpy(&have, block, sizeof have);
   if (!block || have < total) {
@@ -306,7 +306,7 @@ static float *scratch_take(const rnnk_rnn *rnn, size_t total) {
 
 /* Back into an empty slot, else freed. */
 static void scratch_give(const rnnk_rnn *rnn, float *block) {
-  for (int i = 0; i < RNNK_SCRATCH_SLOTS; i++) {
+  for (int i = 0; i < rnn->scratch_slots; i++) {
     float *empty = NULL;
     if (atomic_compare_exchange_strong(&rnn->scratch_slot[i], &empty, block)) return;
   }

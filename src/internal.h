@@ -106,7 +106,8 @@ typedef struct rnnk_layer {
 } rnnk_layer;
 
 /* Forward scratch blocks a network keeps between calls: one per concurrent
- * call or row-split worker, up to this many. */
+ * call or row-split worker, at least this many, and as many as the largest
+ * pool attached (rnnk_rnn_set_pool grows them). */
 #define RNNK_SCRATCH_SLOTS 16
 
 struct rnnk_rnn {
@@ -126,7 +127,8 @@ struct rnnk_rnn {
   rnnk_act_param out_act;
   rnnk_layer *layers; /* [L][D] */
   rnnk_pool *pool;
-  _Atomic(float *) *scratch_slot; /* RNNK_SCRATCH_SLOTS cached forward scratch blocks (forward.c) */
+  _Atomic(float *) *scratch_slot; /* [scratch_slots] cached forward scratch blocks (forward.c) */
+  int scratch_slots;
   unsigned weights_gen;            /* bumped by every set_weights */
   _Atomic(struct rnnk_replicas *) *replica_slot; /* cached per-node weight copies (replicas.c) */
 };

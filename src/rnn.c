@@ -38,7 +38,7 @@ RNNK_API void rnnk_rnn_destroy(rnnk_rnn *rnn) {
     for (int i = 0; i < rnn->cfg.num_layers * rnn->D; i++) free_layer(&rnn->layers[i]);
   free(rnn->layers);
   if (rnn->scratch_slot)
-    for (int i = 0; i < RNNK_SCRATCH_SLOTS; i++) rnnk_free(atomic_load(&rnn->scratch_slot[i]));
+    for (int i = 0; i < rnn->scratch_slots; i++) rnnk_free(atomic_load(&rnn->scratch_slot[i]));
   free(rnn->scratch_slot);
   if (rnn->replica_slot) rnnk_replicas_free(atomic_load(rnn->replica_slot));
   free(rnn->replica_slot);
@@ -133,6 +133,7 @@ rnnk_status rnnk_rnn_create_tiled(const rnnk_config *cfg, const rnnk_tiles *tile
   rnn->scratch_slot = malloc(RNNK_SCRATCH_SLOTS * sizeof *rnn->scratch_slot);
   if (rnn->scratch_slot)
     for (int i = 0; i < RNNK_SCRATCH_SLOTS; i++) atomic_init(&rnn->scratch_slot[i], NULL);
+  rnn->scratch_slots = rnn->scratch_slot ? RNNK_SCRATCH_SLOTS : 0;
   rnn->replica_slot = malloc(sizeof *rnn->replica_slot);
   if (rnn->replica_slot) atomic_init(rnn->replica_slot, NULL);
   if (!rnn->layers || !rnn->scratch_slot || !rnn->replica_slot) {
@@ -189,6 +190,18 @@ RNNK_API rnnk_status rnnk_rnn_describe(const rnnk_rnn *rnn, char *buf, size_t le
 RNNK_API rnnk_status rnnk_rnn_set_pool(rnnk_rnn *rnn, rnnk_pool *pool) {
   rnnk_clear_error();
   if (!rnn) return rnnk_fail(RNNK_EINVAL, "rnn is NULL");
+  /* A slot per thread, so that a row split over a big pool reuses its
+   * scratch between calls; no call runs now, so the array may move. */
+  const int want = pool ? rnnk_pool_size(pool) : 0;
+  if (want > rnn->scratch_slots) {
+    _Atomic(float *) *slots = malloc((size_t)want * sizeof *slots);
+    if (!slots) return rnnk_fail(RNNK_ENOMEM, "out of memory for %d scratch slots", want);
+    for (int i = 0; i < want; i++)
+      atomic_init(&slots[i], i < rnn->scratch_slots ? atomic_load(&rnn->scratch_slot[i]) : NULL);
+    free(rnn->scratch_slot);
+    rnn->scratch_slot = slots;
+    rnn->scratch_slots = want;
+  }
   rnn->pool = pool;
   return RNNK_OK;
 }

@@ -38,6 +38,12 @@ bool test_force_split(const rnnk_rnn *rnn, int N, bool rows) {
   return p.pool == rnn->pool && p.rows == rows;
 }
 
+int test_scratch_cached(const rnnk_rnn *rnn) {
+  int n = 0;
+  for (int i = 0; i < rnn->scratch_slots; i++) n += atomic_load(&rnn->scratch_slot[i]) != NULL;
+  return n;
+}
+
 #if defined(__has_feature)
 #if __has_feature(address_sanitizer)
 #define RNNK_ASAN 1

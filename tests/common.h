@@ -20,6 +20,9 @@ int test_isas(rnnk_isa out[4]);
  * keep networks as small as the tests' on one thread). Returns whether the
  * call plan now splits that way: false without a pool of 2 threads or more. */
 bool test_force_split(const rnnk_rnn *rnn, int N, bool rows);
+
+/* How many forward scratch blocks rnn holds cached between calls. */
+int test_scratch_cached(const rnnk_rnn *rnn);
 /* Suite hook: abort the worker if LeakSanitizer finds a leak (Criterion
  * would otherwise pass a leaking test; TOOLCHAIN.md item 8). */
 void test_leak_check(void);

@@ -312,6 +312,32 @@ Test(step_threads, split_pool_same_bits) {
   for (int i = 0; i < 4; i++) rnnk_pool_destroy(pools[i]);
 }
 
+/* A row split over a pool bigger than the network's default scratch cache
+ * keeps a block per thread between calls (set_pool grows the cache), and
+ * its bits are one thread's. */
+Test(step_threads, row_split_caches_scratch_per_thread) {
+  enum { THREADS = 20, T = 4, N = 2 * THREADS, I = 7, H = 33 };
+  rnnk_config cfg = variant(2, I, H, 1);
+  rnnk_rnn *rnn = build(&cfg, 970);
+  rnnk_pool *pool;
+  cr_assert_eq(rnnk_pool_create(THREADS, RNNK_PIN_NONE, &pool), RNNK_OK, "%s", rnnk_last_error());
+  float *x = ref_rand_floats(971, (size_t)T * N * I, -1, 1);
+  float *y0 = malloc((size_t)T * N * H * 4), *y = malloc((size_t)T * N * H * 4);
+  cr_assert_eq(rnnk_rnn_forward(rnn, T, N, x, NULL, NULL, NULL, y0, NULL, NULL), RNNK_OK);
+  cr_assert_eq(rnnk_rnn_set_pool(rnn, pool), RNNK_OK);
+  cr_assert(test_force_split(rnn, N, true), "no row split");
+  for (int call = 0; call < 2; call++) {
+    cr_assert_eq(rnnk_rnn_forward(rnn, T, N, x, NULL, NULL, NULL, y, NULL, NULL), RNNK_OK, "%s", rnnk_last_error());
+    cr_expect_eq(memcmp(y, y0, (size_t)T * N * H * 4), 0, "call %d: y differs", call);
+    cr_expect_eq(test_scratch_cached(rnn), THREADS, "call %d: %d scratch blocks cached, not one per thread", call,
+                 test_scratch_cached(rnn));
+  }
+  cr_assert_eq(rnnk_rnn_set_pool(rnn, NULL), RNNK_OK);
+  rnnk_pool_destroy(pool);
+  rnnk_rnn_destroy(rnn);
+  free(x), free(y0), free(y);
+}
+
 /* Flush-to-zero is a per-network option applied to every thread of a call
  * alike: denormal results become zero with it, stay denormal without it, a
  * split over a pool gives the same bits either way, and the caller's own
