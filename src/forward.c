@@ -39,6 +39,7 @@ typedef struct fwd_ctx {
   float *ybuf[2];        /* layer outputs [T][N][Wmax] */
   float *pre;            /* [Tc][N][G*Hp] */
   float *h[2], *c, *tmp, *zbuf;
+  float *apack;          /* [Tc][N][Kmax]: a chunk's running rows packed for its GEMM (ragged calls) */
 } fwd_ctx;
 
 static void barrier(const fwd_ctx *f, int tid, int nth) {
@@ -107,26 +108,35 @@ static void run_direction(const fwd_ctx *f, int tid, int nth, int l, int d, cons
     /* chunk [t0, t0 + tc) in time, visited in this direction's order */
     const int tc = T - ci < Tc ? T - ci : Tc;
     const int t0 = reverse ? T - ci - tc : ci;
-    /* Input projection of the chunk: one GEMM over all its rows, or, when
-     * some rows have already ended, one per step over the running rows. */
-    if (p1 > p0) {
-      const float *w_ih = ly->w_ih + p0 * K * G * U, *b_in = ly->b_in + p0 * G * U;
-      const size_t cols = (p1 - p0) * G * U;
+    /* Input projection of the chunk: one GEMM, so that W_ih is read once
+     * per chunk. The rows running at any of its steps are the prefix
+     * running at t0 (rows by decreasing length); when that is not every
+     * row, their inputs are first packed ([tc][na0][K], each thread some
+     * steps) and pre holds only them ([tc][na0][G*Hp]). One GEMM per step
+     * instead read all of W_ih per step (LSTM N=8 H=1024, one row of
+     * length 1: 20% slower a row-step than all rows full). */
+    const size_t na0 = (size_t)active_rows(f, t0);
+    const bool packed = !f->io->backward && na0 > 0 && na0 < N;
+    const size_t pre_rows = packed ? na0 : N; /* rows per step in pre for this chunk */
+    const float *A = in + (size_t)t0 * N * ld_in;
+    size_t lda = ld_in;
+    if (packed) {
+      size_t s0, s1;
+      share((size_t)tc, tid, nth, &s0, &s1);
+      for (size_t s = s0; s < s1; s++)
+        for (size_t n = 0; n < na0; n++)
+          memcpy(f->apack + (s * na0 + n) * K, A + (s * N + n) * ld_in, K * sizeof(float));
+      barrier(f, tid, nth);
+      A = f->apack, lda = K;
+    }
+    if (p1 > p0 && na0 > 0) {
       if (f->io->backward) { /* panel by panel, last first (a streaming step: tc = 1) */
-        const size_t na = (size_t)active_rows(f, t0);
-        for (size_t p = p1; na && p-- > p0;)
-          uk->f32_gemm(na, K, G * U, G * U, in + (size_t)t0 * N * ld_in, ld_in, ly->w_ih + p * K * G * U,
-                       ly->b_in + p * G * U, 0, f->pre + p * G * U, ghp);
-      } else if ((size_t)active_rows(f, t0) == N) {
-        uk->f32_gemm((size_t)tc * N, K, cols, G * U, in + (size_t)t0 * N * ld_in, ld_in, w_ih, b_in, 0,
-                     f->pre + p0 * G * U, ghp);
+        for (size_t p = p1; p-- > p0;)
+          uk->f32_gemm(na0, K, G * U, G * U, A, lda, ly->w_ih + p * K * G * U, ly->b_in + p * G * U, 0,
+                       f->pre + p * G * U, ghp);
       } else {
-        for (int t = t0; t < t0 + tc; t++) {
-          const size_t na = (size_t)active_rows(f, t);
-          if (na)
-            uk->f32_gemm(na, K, cols, G * U, in + (size_t)t * N * ld_in, ld_in, w_ih, b_in, 0,
-                         f->pre + (size_t)(t - t0) * N * ghp + p0 * G * U, ghp);
-        }
+        uk->f32_gemm((size_t)tc * pre_rows, K, (p1 - p0) * G * U, G * U, A, lda, ly->w_ih + p0 * K * G * U,
+                     ly->b_in + p0 * G * U, 0, f->pre + p0 * G * U, ghp);
       }
     }
     barrier(f, tid, nth);
@@ -135,7 +145,7 @@ static void run_direction(const fwd_ctx *f, int tid, int nth, int l, int d, cons
       const size_t na = (size_t)active_rows(f, t);
       if (na == 0) continue;
       a.N = na;
-      a.pre = f->pre + (size_t)(t - t0) * N * ghp;
+      a.pre = f->pre + (size_t)(t - t0) * pre_rows * ghp;
       a.hin = hc;
       a.ld_hin = Sp;
       a.hprev = hc;
@@ -249,10 +259,18 @@ static void run_all(void *vctx, int tid, int nth) {
   }
 }
 
-/* Layout of the scratch block of one forward call: part sizes in floats. */
-enum { N_PARTS = 10 };
-static bool scratch_parts(const rnnk_rnn *rnn, size_t T, size_t N, int time_chunk, size_t parts[N_PARTS],
-                          size_t *Tc_out, size_t *total) {
+/* Does a row of io end before step T (so that chunks pack their running rows)? */
+static bool ragged(const rnnk_fwd_io *io) {
+  for (int n = 0; io->lengths && n < io->N; n++)
+    if (io->lengths[n] < io->T) return true;
+  return false;
+}
+
+/* Layout of the scratch block of one forward call: part sizes in floats
+ * (the packed chunk inputs only for a ragged call). */
+enum { N_PARTS = 11 };
+static bool scratch_parts(const rnnk_rnn *rnn, size_t T, size_t N, int time_chunk, bool ragged,
+                          size_t parts[N_PARTS], size_t *Tc_out, size_t *total) {
   const rnnk_config *c = &rnn->cfg;
   const size_t I = (size_t)c->input_size, G = (size_t)rnn->G, Hp = (size_t)rnn->Hp, Sp = (size_t)rnn->Sp;
   size_t Wmax = 0;
@@ -271,11 +289,12 @@ static bool scratch_parts(const rnnk_rnn *rnn, size_t T, size_t N, int time_chun
   }
   if (Tc < 1) Tc = 1;
   if (Tc > T) Tc = T;
-  size_t n_x, n_y, n_pre, t;
-  if (!rnnk_mul_ok(T * N, I, &n_x) || !rnnk_mul_ok(T * N, Wmax, &n_y) || !rnnk_mul_ok(Tc * N, G * Hp, &n_pre))
+  size_t n_x, n_y, n_pre, n_pack = 0, t;
+  if (!rnnk_mul_ok(T * N, I, &n_x) || !rnnk_mul_ok(T * N, Wmax, &n_y) || !rnnk_mul_ok(Tc * N, G * Hp, &n_pre) ||
+      (ragged && !rnnk_mul_ok(Tc * N, I > Wmax ? I : Wmax, &n_pack)))
     return false;
   const size_t n_state = N * (Sp > Hp ? Sp : Hp);
-  const size_t p[N_PARTS] = {n_x, n_y, n_y, n_pre, n_state, n_state, n_state, n_state, n_state, 2 * N};
+  const size_t p[N_PARTS] = {n_x, n_y, n_y, n_pre, n_state, n_state, n_state, n_state, n_state, 2 * N, n_pack};
   *total = 0;
   for (size_t i = 0; i < N_PARTS; i++) {
     parts[i] = p[i];
@@ -315,14 +334,14 @@ static void scratch_give(const rnnk_rnn *rnn, float *block) {
 
 size_t rnnk_forward_scratch_floats(const rnnk_rnn *rnn, int T, int N) {
   size_t parts[N_PARTS], Tc, total;
-  return scratch_parts(rnn, (size_t)T, (size_t)N, 0, parts, &Tc, &total) ? total : 0;
+  return scratch_parts(rnn, (size_t)T, (size_t)N, 0, false, parts, &Tc, &total) ? total : 0;
 }
 
 rnnk_status rnnk_forward_rows(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_pool *split_pool) {
   const rnnk_config *c = &rnn->cfg;
   const size_t T = (size_t)io->T, N = (size_t)io->N, I = (size_t)c->input_size;
   size_t parts[N_PARTS], Tc, total;
-  if (!scratch_parts(rnn, T, N, io->time_chunk, parts, &Tc, &total))
+  if (!scratch_parts(rnn, T, N, io->time_chunk, ragged(io), parts, &Tc, &total))
     return rnnk_fail(RNNK_ENOMEM, "scratch for T=%zu N=%zu overflows size_t", T, N);
   /* Scratch: the caller's, or a block cached in the network. Every part is
    * written before it is read, so it is not cleared. */
@@ -376,7 +395,8 @@ rnnk_status rnnk_forward_rows(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_p
 
   fwd_ctx f = {.rnn = rnn, .io = io, .pool = split_pool, .T = (int)T, .N = (int)N, .Tc = (int)Tc,
                .perm = perm, .len = len, .xin = xin, .y_covered = y_covered, .ybuf = {parts_p[1], parts_p[2]}, .pre = parts_p[3],
-               .h = {parts_p[4], parts_p[5]}, .c = parts_p[6], .tmp = parts_p[7], .zbuf = parts_p[8]};
+               .h = {parts_p[4], parts_p[5]}, .c = parts_p[6], .tmp = parts_p[7], .zbuf = parts_p[8],
+               .apack = parts_p[10]};
   if (split_pool) {
     rnnk_replicas *rep = rnnk_replicas_acquire(rnn, split_pool);
     f.rep = rep;
@@ -449,7 +469,8 @@ rnnk_status rnnk_forward_row_split(const rnnk_rnn *rnn, const rnnk_fwd_io *io, r
     size_t n0, n1, parts[N_PARTS], Tc, total;
     share((size_t)io->N, tid, nth, &n0, &n1);
     if (n0 == n1) continue;
-    if (!scratch_parts(rnn, (size_t)io->T, n1 - n0, io->time_chunk, parts, &Tc, &total))
+    const rnnk_fwd_io slice = row_slice(rnn, io, n0, n1);
+    if (!scratch_parts(rnn, (size_t)io->T, n1 - n0, io->time_chunk, ragged(&slice), parts, &Tc, &total))
       s = rnnk_fail(RNNK_ENOMEM, "scratch for T=%d N=%zu overflows size_t", io->T, n1 - n0);
     else if (!(r.block[tid] = scratch_take(rnn, total)))
       s = rnnk_fail(RNNK_ENOMEM, "out of memory for %zu floats of scratch", total);

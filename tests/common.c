@@ -29,13 +29,20 @@ int test_isas(rnnk_isa out[4]) {
   return n;
 }
 
-bool test_force_split(const rnnk_rnn *rnn, int N, bool rows) {
+bool test_force_plan(const rnnk_rnn *rnn, int N, int split, int time_chunk) {
   const int threads = rnn->pool ? rnnk_pool_size(rnn->pool) : 1;
   const rnnk_tune_key k = rnnk_tiles_key(rnn->isa, &rnn->cfg, N, threads);
-  const rnnk_tune_value v = {.split = rows ? RNNK_SPLIT_ROWS : RNNK_SPLIT_UNITS, .ms = 1, .ms_default = 1};
-  if (rnnk_tune_cache_put(&k, &v) != RNNK_OK || !rnn->pool) return false;
+  const rnnk_tune_value v = {.split = split, .time_chunk = time_chunk, .ms = 1, .ms_default = 1};
+  if (rnnk_tune_cache_put(&k, &v) != RNNK_OK) return false;
   const rnnk_call_plan p = rnnk_plan(rnn, N);
-  return p.pool == rnn->pool && p.rows == rows;
+  const bool splits = threads >= 2 && split != RNNK_SPLIT_NONE;
+  return p.pool == (splits ? rnn->pool : NULL) && p.rows == (split == RNNK_SPLIT_ROWS && splits) &&
+         p.time_chunk == time_chunk;
+}
+
+bool test_force_split(const rnnk_rnn *rnn, int N, bool rows) {
+  return rnn->pool && test_force_plan(rnn, N, rows ? RNNK_SPLIT_ROWS : RNNK_SPLIT_UNITS, 0) &&
+         rnnk_plan(rnn, N).pool == rnn->pool;
 }
 
 int test_scratch_cached(const rnnk_rnn *rnn) {

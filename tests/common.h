@@ -20,6 +20,9 @@ int test_isas(rnnk_isa out[4]);
  * keep networks as small as the tests' on one thread). Returns whether the
  * call plan now splits that way: false without a pool of 2 threads or more. */
 bool test_force_split(const rnnk_rnn *rnn, int N, bool rows);
+/* The same with any split (RNNK_SPLIT_*) and time chunk (0 = auto): returns
+ * whether the call plan for N rows is now exactly that. */
+bool test_force_plan(const rnnk_rnn *rnn, int N, int split, int time_chunk);
 
 /* How many forward scratch blocks rnn holds cached between calls. */
 int test_scratch_cached(const rnnk_rnn *rnn);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "src/internal.h" /* RNNK_SPLIT_* */
 #include "tests/common.h"
 #include "tests/ref_double.h"
 
@@ -310,6 +311,55 @@ Test(step_threads, split_pool_same_bits) {
   rnnk_rnn_destroy(rnn);
   free(x);
   for (int i = 0; i < 4; i++) rnnk_pool_destroy(pools[i]);
+}
+
+/* A row's results do not depend on the other rows of its batch: each row of
+ * a ragged batch (lengths 0..T in any order, so chunks pack their running
+ * rows for the input GEMM) equals that row run alone, bit for bit, through
+ * two bidirectional layers (packing in both directions and in the second
+ * layer), on one thread and split by hidden units over 3 threads. */
+Test(step_threads, ragged_batch_rows_equal_rows_alone) {
+  enum { T = 23, N = 6, I = 7, H = 40, L = 2 };
+  static const int lengths[N] = {T, 0, 3, T - 1, 1, 17};
+  rnnk_pool *pool;
+  cr_assert_eq(rnnk_pool_create(3, RNNK_PIN_NONE, &pool), RNNK_OK, "%s", rnnk_last_error());
+  for (int v = 0; v < N_VARIANTS; v++) {
+    rnnk_config cfg = variant(v, I, H, L);
+    cfg.direction = RNNK_BIDIR_CONCAT;
+    rnnk_rnn *rnn = build(&cfg, 990 + (uint64_t)v);
+    const int S = ref_carried(&cfg), W = ref_out_width(&cfg);
+    const bool lstm = cfg.cell == RNNK_LSTM;
+    const size_t ny = (size_t)T * N * W, nh = (size_t)L * 2 * N * S, nc = (size_t)L * 2 * N * H;
+    float *x = ref_rand_floats(991, (size_t)T * N * I, -1, 1);
+    float *y = malloc(ny * 4), *h = malloc(nh * 4), *c = malloc(nc * 4);
+    float *x1 = malloc((size_t)T * I * 4), *y1 = malloc((size_t)T * W * 4);
+    float *h1 = malloc((size_t)L * 2 * S * 4), *c1 = malloc((size_t)L * 2 * H * 4);
+    for (int split = 0; split < 2; split++) {
+      cr_assert_eq(rnnk_rnn_set_pool(rnn, split ? pool : NULL), RNNK_OK);
+      /* chunks of 4 steps, each packing its own running rows */
+      cr_assert(test_force_plan(rnn, N, split ? RNNK_SPLIT_UNITS : RNNK_SPLIT_NONE, 4), "variant %d: plan", v);
+      cr_assert_eq(rnnk_rnn_forward(rnn, T, N, x, lengths, NULL, NULL, y, h, lstm ? c : NULL), RNNK_OK, "%s",
+                   rnnk_last_error());
+      for (int n = 0; n < N; n++) {
+        for (int t = 0; t < T; t++) memcpy(x1 + (size_t)t * I, x + ((size_t)t * N + n) * I, (size_t)I * 4);
+        cr_assert_eq(rnnk_rnn_forward(rnn, T, 1, x1, &lengths[n], NULL, NULL, y1, h1, lstm ? c1 : NULL), RNNK_OK);
+        for (int t = 0; t < T; t++)
+          cr_expect_eq(memcmp(y1 + (size_t)t * W, y + ((size_t)t * N + n) * W, (size_t)W * 4), 0,
+                       "variant %d, split %d: y[t=%d] of row %d (length %d) differs", v, split, t, n, lengths[n]);
+        for (int ld = 0; ld < 2 * L; ld++) {
+          cr_expect_eq(memcmp(h1 + (size_t)ld * S, h + ((size_t)ld * N + n) * S, (size_t)S * 4), 0,
+                       "variant %d, split %d: hT[%d] of row %d differs", v, split, ld, n);
+          if (lstm)
+            cr_expect_eq(memcmp(c1 + (size_t)ld * H, c + ((size_t)ld * N + n) * H, (size_t)H * 4), 0,
+                         "variant %d, split %d: cT[%d] of row %d differs", v, split, ld, n);
+        }
+      }
+    }
+    cr_assert_eq(rnnk_rnn_set_pool(rnn, NULL), RNNK_OK);
+    free(x), free(y), free(h), free(c), free(x1), free(y1), free(h1), free(c1);
+    rnnk_rnn_destroy(rnn);
+  }
+  rnnk_pool_destroy(pool);
 }
 
 /* A row split over a pool bigger than the network's default scratch cache

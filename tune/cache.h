@@ -32,7 +32,7 @@ typedef struct rnnk_tune_value {
   int batch_tile;
   int k_block;
   int time_chunk;
-  int split;         /**< 1 if splitting one step's hidden units over threads won */
+  int split;         /**< how the winner used the threads: 0 none, 1 one step's hidden units, 2 the batch's rows */
   int isa;           /**< rnnk_isa that won if not the key's own (AVX2 may beat AVX-512); 0 = same */
   double ms;         /**< measured time of the winner */
   double ms_default; /**< measured time of the default tiles */
