@@ -422,9 +422,44 @@ typedef struct rows_ctx {
   rnnk_pool *pool;
   const rnnk_replicas *rep; /* per-node weight copies or NULL */
   int slices;               /* the pool's threads */
+  const size_t *bound;      /* [slices + 1]: slice i is rows [bound[i], bound[i + 1]) */
   float **block;            /* [slices] scratch blocks (NULL: no rows) */
   rnnk_status *status;      /* [slices] */
 } rows_ctx;
+
+/* Slice bounds: equal row counts (the row tiles of the step kernels like
+ * equal slices), unless that leaves one slice more than 1/4 above the mean
+ * of row-steps, as a batch sorted by length (PyTorch's enforce_sorted)
+ * does: then the row-steps are shared evenly instead, a row of length l
+ * weighing l + 1 (the 1 for its state copy). Zen 5, 2 threads, T = 50,
+ * lengths 50..5 sorted, interleaved rounds, new / equal counts: LSTM N=64
+ * H=256 0.75, GRU N=64 H=128 0.77, LSTM N=16 H=256 0.93. The same lengths
+ * shuffled (slices 10% over the mean) ran 9% slower cut by row-steps than
+ * by equal counts (5 + 11 rows: the 11-row slice takes worse row tiles). */
+static size_t row_weight(const rnnk_fwd_io *io, size_t n) {
+  return (io->lengths ? (size_t)io->lengths[n] : (size_t)io->T) + 1;
+}
+
+void rnnk_row_bounds(const rnnk_fwd_io *io, int nth, size_t *bound) {
+  const size_t N = (size_t)io->N;
+  size_t total = 0, heaviest = 0;
+  for (size_t n = 0; n < N; n++) total += row_weight(io, n);
+  for (int i = 0; i < nth; i++) {
+    size_t n0, n1, w = 0;
+    share(N, i, nth, &n0, &n1);
+    for (size_t n = n0; n < n1; n++) w += row_weight(io, n);
+    if (w > heaviest) heaviest = w;
+    bound[i] = n0;
+  }
+  bound[nth] = N;
+  if (4 * heaviest * (size_t)nth <= 5 * total) return;
+  size_t acc = 0, n = 0;
+  for (int i = 1; i < nth; i++) {
+    const size_t want = total * (size_t)i / (size_t)nth; /* row-steps before slice i */
+    while (n < N && acc + row_weight(io, n) / 2 < want) acc += row_weight(io, n), n++;
+    bound[i] = n;
+  }
+}
 
 /* Rows [n0, n1) of io as a call of their own. */
 static rnnk_fwd_io row_slice(const rnnk_rnn *rnn, const rnnk_fwd_io *io, size_t n0, size_t n1) {
@@ -446,8 +481,7 @@ static void run_rows(void *vctx, int tid, int nth) {
   rnnk_rnn view = *r->rnn; /* the weights of this worker's NUMA node */
   view.layers = rnnk_replicas_layers(r->rep, r->rnn, rnnk_pool_node_of(r->pool, tid));
   for (int i = tid; i < r->slices; i += nth) {
-    size_t n0, n1;
-    share((size_t)r->io->N, i, r->slices, &n0, &n1);
+    const size_t n0 = r->bound[i], n1 = r->bound[i + 1];
     if (!r->block[i]) continue;
     rnnk_fwd_io slice = row_slice(r->rnn, r->io, n0, n1);
     slice.scratch = r->block[i] + 16;
@@ -460,14 +494,18 @@ rnnk_status rnnk_forward_row_split(const rnnk_rnn *rnn, const rnnk_fwd_io *io, r
   const int nth = rnnk_pool_size(pool);
   float *blocks[ON_STACK] = {0};
   rnnk_status statuses[ON_STACK] = {0};
+  size_t bounds[ON_STACK + 1];
   const bool heap = nth > ON_STACK;
-  rows_ctx r = {.rnn = rnn, .io = io, .pool = pool, .slices = nth,
+  size_t *bound = heap ? malloc(((size_t)nth + 1) * sizeof *bound) : bounds;
+  rows_ctx r = {.rnn = rnn, .io = io, .pool = pool, .slices = nth, .bound = bound,
                 .block = heap ? calloc((size_t)nth, sizeof(float *)) : blocks,
                 .status = heap ? calloc((size_t)nth, sizeof(rnnk_status)) : statuses};
-  rnnk_status s = r.block && r.status ? RNNK_OK : rnnk_fail(RNNK_ENOMEM, "out of memory for %d row slices", nth);
+  rnnk_status s = r.block && r.status && bound ? RNNK_OK
+                                               : rnnk_fail(RNNK_ENOMEM, "out of memory for %d row slices", nth);
+  if (!s) rnnk_row_bounds(io, nth, bound);
   for (int tid = 0; tid < nth && !s; tid++) {
-    size_t n0, n1, parts[N_PARTS], Tc, total;
-    share((size_t)io->N, tid, nth, &n0, &n1);
+    const size_t n0 = bound[tid], n1 = bound[tid + 1];
+    size_t parts[N_PARTS], Tc, total;
     if (n0 == n1) continue;
     const rnnk_fwd_io slice = row_slice(rnn, io, n0, n1);
     if (!scratch_parts(rnn, (size_t)io->T, n1 - n0, io->time_chunk, ragged(&slice), parts, &Tc, &total))
@@ -484,7 +522,7 @@ rnnk_status rnnk_forward_row_split(const rnnk_rnn *rnn, const rnnk_fwd_io *io, r
   }
   for (int tid = 0; r.block && tid < nth; tid++)
     if (r.block[tid]) scratch_give(rnn, r.block[tid]);
-  if (heap) free(r.block), free(r.status);
+  if (heap) free(r.block), free(r.status), free(bound);
   return s;
 }
 

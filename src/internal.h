@@ -186,6 +186,9 @@ typedef struct rnnk_fwd_io {
                       it per call so consecutive calls meet what the last one left in L2) */
 } rnnk_fwd_io;
 size_t rnnk_forward_scratch_floats(const rnnk_rnn *rnn, int T, int N);
+/* How a row split over nth threads slices io's rows: slice i is rows
+ * [bound[i], bound[i + 1]) (src/forward.c says how they are chosen). */
+void rnnk_row_bounds(const rnnk_fwd_io *io, int nth, size_t *bound);
 /* Weights of every layer set? (ESTATE otherwise) */
 rnnk_status rnnk_check_ready(const rnnk_rnn *rnn);
 /* Per-call choices for N rows (tune cache, else defaults). */

@@ -314,13 +314,14 @@ Test(step_threads, split_pool_same_bits) {
 }
 
 /* A row's results do not depend on the other rows of its batch: each row of
- * a ragged batch (lengths 0..T in any order, so chunks pack their running
- * rows for the input GEMM) equals that row run alone, bit for bit, through
- * two bidirectional layers (packing in both directions and in the second
- * layer), on one thread and split by hidden units over 3 threads. */
+ * a ragged batch (lengths 0..T, so chunks pack their running rows for the
+ * input GEMM) equals that row run alone, bit for bit, through two
+ * bidirectional layers (packing in both directions and in the second
+ * layer), on one thread and split over 3 by hidden units or by rows (the
+ * sorted lengths make the row split share row-steps, not rows). */
 Test(step_threads, ragged_batch_rows_equal_rows_alone) {
   enum { T = 23, N = 6, I = 7, H = 40, L = 2 };
-  static const int lengths[N] = {T, 0, 3, T - 1, 1, 17};
+  static const int length_sets[2][N] = {{T, 0, 3, T - 1, 1, 17}, {T, T - 1, 17, 3, 1, 0}};
   rnnk_pool *pool;
   cr_assert_eq(rnnk_pool_create(3, RNNK_PIN_NONE, &pool), RNNK_OK, "%s", rnnk_last_error());
   for (int v = 0; v < N_VARIANTS; v++) {
@@ -334,10 +335,12 @@ Test(step_threads, ragged_batch_rows_equal_rows_alone) {
     float *y = malloc(ny * 4), *h = malloc(nh * 4), *c = malloc(nc * 4);
     float *x1 = malloc((size_t)T * I * 4), *y1 = malloc((size_t)T * W * 4);
     float *h1 = malloc((size_t)L * 2 * S * 4), *c1 = malloc((size_t)L * 2 * H * 4);
-    for (int split = 0; split < 2; split++) {
+    for (int run = 0; run < 6; run++) { /* each length set, with no split, by units, by rows */
+      const int ls = run / 3, split = run % 3; /* RNNK_SPLIT_NONE, _UNITS, _ROWS */
+      const int *lengths = length_sets[ls];
       cr_assert_eq(rnnk_rnn_set_pool(rnn, split ? pool : NULL), RNNK_OK);
       /* chunks of 4 steps, each packing its own running rows */
-      cr_assert(test_force_plan(rnn, N, split ? RNNK_SPLIT_UNITS : RNNK_SPLIT_NONE, 4), "variant %d: plan", v);
+      cr_assert(test_force_plan(rnn, N, split, 4), "variant %d: plan", v);
       cr_assert_eq(rnnk_rnn_forward(rnn, T, N, x, lengths, NULL, NULL, y, h, lstm ? c : NULL), RNNK_OK, "%s",
                    rnnk_last_error());
       for (int n = 0; n < N; n++) {
@@ -345,13 +348,14 @@ Test(step_threads, ragged_batch_rows_equal_rows_alone) {
         cr_assert_eq(rnnk_rnn_forward(rnn, T, 1, x1, &lengths[n], NULL, NULL, y1, h1, lstm ? c1 : NULL), RNNK_OK);
         for (int t = 0; t < T; t++)
           cr_expect_eq(memcmp(y1 + (size_t)t * W, y + ((size_t)t * N + n) * W, (size_t)W * 4), 0,
-                       "variant %d, split %d: y[t=%d] of row %d (length %d) differs", v, split, t, n, lengths[n]);
+                       "variant %d, lengths %d, split %d: y[t=%d] of row %d (length %d) differs", v, ls, split, t, n,
+                       lengths[n]);
         for (int ld = 0; ld < 2 * L; ld++) {
           cr_expect_eq(memcmp(h1 + (size_t)ld * S, h + ((size_t)ld * N + n) * S, (size_t)S * 4), 0,
-                       "variant %d, split %d: hT[%d] of row %d differs", v, split, ld, n);
+                       "variant %d, lengths %d, split %d: hT[%d] of row %d differs", v, ls, split, ld, n);
           if (lstm)
             cr_expect_eq(memcmp(c1 + (size_t)ld * H, c + ((size_t)ld * N + n) * H, (size_t)H * 4), 0,
-                         "variant %d, split %d: cT[%d] of row %d differs", v, split, ld, n);
+                         "variant %d, lengths %d, split %d: cT[%d] of row %d differs", v, ls, split, ld, n);
         }
       }
     }
@@ -360,6 +364,29 @@ Test(step_threads, ragged_batch_rows_equal_rows_alone) {
     rnnk_rnn_destroy(rnn);
   }
   rnnk_pool_destroy(pool);
+}
+
+/* The row split's slices: equal row counts while they hold about equal
+ * row-steps; a batch sorted by length is cut where the row-steps are
+ * halved instead (the first slice: the 5 longest rows, not 8). */
+Test(step_threads, row_split_shares_row_steps) {
+  enum { T = 50, N = 16 };
+  int sorted[N], shuffled[N];
+  for (int n = 0; n < N; n++) sorted[n] = T - 3 * n; /* 50, 47, ..., 5 */
+  for (int n = 0; n < N; n++) shuffled[n] = sorted[(7 * n) % N];
+  size_t b[4];
+  rnnk_fwd_io io = {.T = T, .N = N};
+  rnnk_row_bounds(&io, 2, b);
+  cr_expect(b[0] == 0 && b[1] == 8 && b[2] == N, "all rows full: %zu %zu %zu", b[0], b[1], b[2]);
+  io.lengths = shuffled;
+  rnnk_row_bounds(&io, 2, b);
+  cr_expect(b[1] == 8, "shuffled lengths (slices within 11%% of the mean): cut at %zu, not 8", b[1]);
+  io.lengths = sorted;
+  rnnk_row_bounds(&io, 2, b);
+  cr_expect(b[0] == 0 && b[1] == 5 && b[2] == N, "sorted lengths: %zu %zu %zu, not 0 5 16", b[0], b[1], b[2]);
+  rnnk_row_bounds(&io, 3, b);
+  cr_expect(b[0] == 0 && b[1] < b[2] && b[2] < b[3] && b[3] == N && b[1] < 4, "3 slices of sorted lengths: %zu %zu %zu %zu",
+            b[0], b[1], b[2], b[3]);
 }
 
 /* A row split over a pool bigger than the network's default scratch cache
