@@ -224,6 +224,7 @@ typedef struct bcase {
   int N, H, I, T;
   int threads, count; /* K_MANY */
   int sub;            /* K_STEPK: SK_*; K_ACT: RNNK_K_SIGMOID / RNNK_K_TANH */
+  bool ragged;        /* K_NET: lengths T down to T/10, sorted (PyTorch's enforce_sorted) */
   char name[96];
 } bcase;
 
@@ -241,6 +242,7 @@ typedef struct prepared {
   rnnk_rnn *rnn;
   rnnk_state *st;
   float *x, *y, *hT, *cT;
+  int *lengths; /* ragged cases, else NULL */
   rnnk_sequence *seqs;
   float **seq_bufs;
   double flops, wbytes_step, steps;
@@ -278,7 +280,7 @@ static float *falloc_rand(size_t n, float scale) {
 static void prep_free(prepared *p) {
   rnnk_state_destroy(p->st);
   rnnk_rnn_destroy(p->rnn);
-  free(p->x), free(p->y), free(p->hT), free(p->cT);
+  free(p->x), free(p->y), free(p->hT), free(p->cT), free(p->lengths);
   if (p->seq_bufs) {
     for (int i = 0; p->c && i < 2 * p->c->count; i++) free(p->seq_bufs[i]);
     free(p->seq_bufs);
@@ -418,6 +420,13 @@ static bool prepare(prepared *p, const bcase *c) {
     p->rec_bytes_step = bench_net_rec_bytes_step(c->cell, c->H);
     p->steps = c->T;
     bool ok = true;
+    if (c->ragged) { /* flops of the row-steps that run */
+      long row_steps = 0;
+      if (!(p->lengths = malloc((size_t)c->N * sizeof *p->lengths))) return snprintf(p->err, sizeof p->err, "out of memory"), false;
+      for (int n = 0; n < c->N; n++) row_steps += p->lengths[n] = c->T - (int)((long)n * (c->T - c->T / 10) / c->N);
+      p->flops *= (double)row_steps / ((double)c->N * c->T);
+      p->rec_flops *= (double)row_steps / ((double)c->N * c->T);
+    }
     if (c->impl == IMPL_ONEDNN) {
 #if RNNK_BENCH_HAVE_ONEDNN
       const rnnk_dnnl_cell dc = c->cell == RNNK_LSTM  ? RNNK_DNNL_LSTM
@@ -633,9 +642,9 @@ static void bm_case(rnnk_bench_state *st, void *user) {
 #endif
     } else {
       float *cT = c->cell == RNNK_LSTM ? p->cT : NULL;
-      s = rnnk_rnn_forward(p->rnn, c->T, c->N, p->x, NULL, NULL, NULL, p->y, p->hT, cT); /* warm-up */
+      s = rnnk_rnn_forward(p->rnn, c->T, c->N, p->x, p->lengths, NULL, NULL, p->y, p->hT, cT); /* warm-up */
       while (rnnk_bench_keep_running(st)) {
-        rnnk_rnn_forward(p->rnn, c->T, c->N, p->x, NULL, NULL, NULL, p->y, p->hT, cT);
+        rnnk_rnn_forward(p->rnn, c->T, c->N, p->x, p->lengths, NULL, NULL, p->y, p->hT, cT);
         rnnk_bench_clobber();
       }
     }
@@ -772,6 +781,18 @@ int bench_register_cases(const bench_opts *o) {
         snprintf(c.name, sizeof c.name, "%s/onednn/N:%d/H:%d/T:50/thr:%d", cell_name(c.cell), c.N, c.H, t);
         add(c);
       }
+    }
+  /* Ragged batches (lengths T..T/10, sorted): one GEMM per time chunk over
+   * the rows still running; a row split that shares row-steps. */
+  const struct { int N, H, threads; } ragged[] = {{8, 1024, 1}, {64, 256, 1}, {64, 256, 2}};
+  for (size_t ri = 0; ri < sizeof ragged / sizeof *ragged; ri++)
+    for (int i = 0; i < NISA; i++) {
+      if (k_isas[i] == RNNK_ISA_SCALAR || !isa_wanted(k_isas[i])) continue;
+      bcase c = {.kind = K_NET, .impl = IMPL_RNNK, .cell = RNNK_LSTM, .isa = k_isas[i], .N = ragged[ri].N,
+                 .H = ragged[ri].H, .I = ragged[ri].H, .T = 50, .threads = ragged[ri].threads, .ragged = true};
+      snprintf(c.name, sizeof c.name, "lstm/%s/N:%d/H:%d/T:50/ragged%s", rnnk_isa_name(c.isa), c.N, c.H,
+               c.threads > 1 ? "/thr:2" : "");
+      add(c);
     }
   /* Batched sequences over a pool: 1,000 LSTM sequences, H=256, T ~ U{1..200}. */
   for (int i = 0; i < NISA; i++) {
