@@ -259,17 +259,24 @@ static void run_all(void *vctx, int tid, int nth) {
   }
 }
 
-/* Does a row of io end before step T (so that chunks pack their running rows)? */
-static bool ragged(const rnnk_fwd_io *io) {
-  for (int n = 0; io->lengths && n < io->N; n++)
-    if (io->lengths[n] < io->T) return true;
-  return false;
+/* What a call's scratch must hold besides the fixed parts. */
+enum {
+  SCRATCH_X = 1,   /* layer 0's input, rows permuted or restrided to [T][N][I] */
+  SCRATCH_PACK = 2 /* a chunk's running rows packed for its GEMM: some row ends before T */
+};
+static int scratch_needs(const rnnk_fwd_io *io, size_t I) {
+  int needs = io->x_row_stride != I || io->x_step_stride != (size_t)io->N * I ? SCRATCH_X : 0;
+  for (int n = 0; io->lengths && n < io->N; n++) {
+    if (io->lengths[n] < io->T) needs |= SCRATCH_PACK;
+    if (n > 0 && io->lengths[n] > io->lengths[n - 1]) needs |= SCRATCH_X; /* not sorted: rows move */
+  }
+  return needs;
 }
 
 /* Layout of the scratch block of one forward call: part sizes in floats
- * (the packed chunk inputs only for a ragged call). */
+ * (the input copy and the packed chunk inputs only where needed). */
 enum { N_PARTS = 11 };
-static bool scratch_parts(const rnnk_rnn *rnn, size_t T, size_t N, int time_chunk, bool ragged,
+static bool scratch_parts(const rnnk_rnn *rnn, size_t T, size_t N, int time_chunk, int needs,
                           size_t parts[N_PARTS], size_t *Tc_out, size_t *total) {
   const rnnk_config *c = &rnn->cfg;
   const size_t I = (size_t)c->input_size, G = (size_t)rnn->G, Hp = (size_t)rnn->Hp, Sp = (size_t)rnn->Sp;
@@ -289,9 +296,9 @@ static bool scratch_parts(const rnnk_rnn *rnn, size_t T, size_t N, int time_chun
   }
   if (Tc < 1) Tc = 1;
   if (Tc > T) Tc = T;
-  size_t n_x, n_y, n_pre, n_pack = 0, t;
-  if (!rnnk_mul_ok(T * N, I, &n_x) || !rnnk_mul_ok(T * N, Wmax, &n_y) || !rnnk_mul_ok(Tc * N, G * Hp, &n_pre) ||
-      (ragged && !rnnk_mul_ok(Tc * N, I > Wmax ? I : Wmax, &n_pack)))
+  size_t n_x = 0, n_y, n_pre, n_pack = 0, t;
+  if (((needs & SCRATCH_X) && !rnnk_mul_ok(T * N, I, &n_x)) || !rnnk_mul_ok(T * N, Wmax, &n_y) ||
+      !rnnk_mul_ok(Tc * N, G * Hp, &n_pre) || ((needs & SCRATCH_PACK) && !rnnk_mul_ok(Tc * N, I > Wmax ? I : Wmax, &n_pack)))
     return false;
   const size_t n_state = N * (Sp > Hp ? Sp : Hp);
   const size_t p[N_PARTS] = {n_x, n_y, n_y, n_pre, n_state, n_state, n_state, n_state, n_state, 2 * N, n_pack};
@@ -334,14 +341,15 @@ static void scratch_give(const rnnk_rnn *rnn, float *block) {
 
 size_t rnnk_forward_scratch_floats(const rnnk_rnn *rnn, int T, int N) {
   size_t parts[N_PARTS], Tc, total;
-  return scratch_parts(rnn, (size_t)T, (size_t)N, 0, false, parts, &Tc, &total) ? total : 0;
+  return scratch_parts(rnn, (size_t)T, (size_t)N, 0, 0, parts, &Tc, &total) ? total : 0;
 }
 
 rnnk_status rnnk_forward_rows(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_pool *split_pool) {
   const rnnk_config *c = &rnn->cfg;
   const size_t T = (size_t)io->T, N = (size_t)io->N, I = (size_t)c->input_size;
   size_t parts[N_PARTS], Tc, total;
-  if (!scratch_parts(rnn, T, N, io->time_chunk, ragged(io), parts, &Tc, &total))
+  const int needs = scratch_needs(io, I); /* a caller's scratch was sized for these same needs */
+  if (!scratch_parts(rnn, T, N, io->time_chunk, needs, parts, &Tc, &total))
     return rnnk_fail(RNNK_ENOMEM, "scratch for T=%zu N=%zu overflows size_t", T, N);
   /* Scratch: the caller's, or a block cached in the network. Every part is
    * written before it is read, so it is not cleared. */
@@ -508,7 +516,8 @@ rnnk_status rnnk_forward_row_split(const rnnk_rnn *rnn, const rnnk_fwd_io *io, r
     size_t parts[N_PARTS], Tc, total;
     if (n0 == n1) continue;
     const rnnk_fwd_io slice = row_slice(rnn, io, n0, n1);
-    if (!scratch_parts(rnn, (size_t)io->T, n1 - n0, io->time_chunk, ragged(&slice), parts, &Tc, &total))
+    const int needs = scratch_needs(&slice, (size_t)rnn->cfg.input_size);
+    if (!scratch_parts(rnn, (size_t)io->T, n1 - n0, io->time_chunk, needs, parts, &Tc, &total))
       s = rnnk_fail(RNNK_ENOMEM, "scratch for T=%d N=%zu overflows size_t", io->T, n1 - n0);
     else if (!(r.block[tid] = scratch_take(rnn, total)))
       s = rnnk_fail(RNNK_ENOMEM, "out of memory for %zu floats of scratch", total);

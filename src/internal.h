@@ -179,7 +179,8 @@ typedef struct rnnk_fwd_io {
   size_t state_rows; /* rows of each [L*D] block of h0, c0, hT, cT (0 = N; more when
                         these rows are a slice of a caller's batch) */
   float *scratch; /* NULL, or rnnk_forward_scratch_floats() floats, 64-byte aligned
-                     (then time_chunk must be 0) */
+                     (then time_chunk must be 0, and x rows [T][N][I] dense with no
+                     lengths: that size has no room for an input copy or packing) */
   int time_chunk;  /* steps per input GEMM; 0 = the network's tiles */
   int k_block;     /* KiB per k-chunk of the step; 0 = the kernels' default */
   bool backward;   /* sweep the weights' panels backward first (streaming alternates
