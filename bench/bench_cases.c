@@ -422,7 +422,8 @@ static bool prepare(prepared *p, const bcase *c) {
     bool ok = true;
     if (c->ragged) { /* flops of the row-steps that run */
       long row_steps = 0;
-      if (!(p->lengths = malloc((size_t)c->N * sizeof *p->lengths))) return snprintf(p->err, sizeof p->err, "out of memory"), false;
+      if (!(p->lengths = malloc((size_t)c->N * sizeof *p->lengths)))
+        return snprintf(p->err, sizeof p->err, "out of memory"), false;
       for (int n = 0; n < c->N; n++) row_steps += p->lengths[n] = c->T - (int)((long)n * (c->T - c->T / 10) / c->N);
       p->flops *= (double)row_steps / ((double)c->N * c->T);
       p->rec_flops *= (double)row_steps / ((double)c->N * c->T);

@@ -298,7 +298,8 @@ static bool scratch_parts(const rnnk_rnn *rnn, size_t T, size_t N, int time_chun
   if (Tc > T) Tc = T;
   size_t n_x = 0, n_y, n_pre, n_pack = 0, t;
   if (((needs & SCRATCH_X) && !rnnk_mul_ok(T * N, I, &n_x)) || !rnnk_mul_ok(T * N, Wmax, &n_y) ||
-      !rnnk_mul_ok(Tc * N, G * Hp, &n_pre) || ((needs & SCRATCH_PACK) && !rnnk_mul_ok(Tc * N, I > Wmax ? I : Wmax, &n_pack)))
+      !rnnk_mul_ok(Tc * N, G * Hp, &n_pre) ||
+      ((needs & SCRATCH_PACK) && !rnnk_mul_ok(Tc * N, I > Wmax ? I : Wmax, &n_pack)))
     return false;
   const size_t n_state = N * (Sp > Hp ? Sp : Hp);
   const size_t p[N_PARTS] = {n_x, n_y, n_y, n_pre, n_state, n_state, n_state, n_state, n_state, 2 * N, n_pack};

@@ -385,8 +385,8 @@ Test(step_threads, row_split_shares_row_steps) {
   rnnk_row_bounds(&io, 2, b);
   cr_expect(b[0] == 0 && b[1] == 5 && b[2] == N, "sorted lengths: %zu %zu %zu, not 0 5 16", b[0], b[1], b[2]);
   rnnk_row_bounds(&io, 3, b);
-  cr_expect(b[0] == 0 && b[1] < b[2] && b[2] < b[3] && b[3] == N && b[1] < 4, "3 slices of sorted lengths: %zu %zu %zu %zu",
-            b[0], b[1], b[2], b[3]);
+  cr_expect(b[0] == 0 && b[1] < b[2] && b[2] < b[3] && b[3] == N && b[1] < 4,
+            "3 slices of sorted lengths: %zu %zu %zu %zu", b[0], b[1], b[2], b[3]);
 }
 
 /* A row split over a pool bigger than the network's default scratch cache
