@@ -252,8 +252,12 @@ rnnk_status rnnk_rnn_set_weights(rnnk_rnn *rnn, int layer, int dir, rnnk_layout 
  * @param hT, cT final states, same shapes as h0, c0; may be NULL.
  * y must not overlap x (x is read while y is written).
  * Reentrant: many threads may call it at once on one network. Scratch
- * memory is allocated per call, except that the network keeps one block
- * (the largest recently used) for the next call to reuse.
+ * memory is allocated per call, except that the network keeps blocks
+ * (one per concurrent call or pool thread) for later calls to reuse.
+ * Cost: x is read in place when it is time-major and the lengths are NULL
+ * or already in decreasing order; otherwise it is first copied into
+ * scratch (T*N*I floats) with the rows sorted by length. Rows that have
+ * ended cost nothing but their state copy.
  */
 rnnk_status rnnk_rnn_forward(const rnnk_rnn *rnn, int T, int N, const float *x,
                              const int *lengths, const float *h0, const float *c0, float *y,
