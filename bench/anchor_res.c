@@ -14,7 +14,10 @@
  * count, thread counts alternating. The impl is "rnnk-<isa>", so runs under
  * RNNK_ISA=avx2 land in their own column. The calling thread is pinned to
  * core 0; 2 threads means a pinned 2-thread pool attached to the network
- * (rnnk_rnn_set_pool), which splits one sequence's hidden units. */
+ * (rnnk_rnn_set_pool), which splits the call by rows or hidden units as
+ * rnnk_plan decides. ANCHOR_I=n gives the one-layer cases I = n (e.g. 80,
+ * speech features) for a run against an onednn_rnn patched the same way
+ * (its cases take I = H). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +35,12 @@ typedef struct anchor_case {
   bool lbr;
   int N, H, L, D;
 } anchor_case;
+
+/* Input size of layer 0: I = H unless ANCHOR_I says otherwise (one-layer cases). */
+static int input_size(const anchor_case *c) {
+  const char *e = getenv("ANCHOR_I");
+  return e && atoi(e) > 0 && c->L == 1 ? atoi(e) : c->H;
+}
 
 static double now_ms(void) {
   struct timespec t;
@@ -54,7 +63,7 @@ static float *random_floats(size_t n, float scale) {
 /* A network of the case with random weights (PyTorch's init range). */
 static rnnk_rnn *make_net(const anchor_case *c) {
   rnnk_config cfg;
-  rnnk_config_init(&cfg, c->cell, c->H, c->H);
+  rnnk_config_init(&cfg, c->cell, input_size(c), c->H);
   cfg.num_layers = c->L;
   cfg.direction = c->D == 2 ? RNNK_BIDIR_CONCAT : RNNK_FORWARD;
   cfg.linear_before_reset = c->lbr;
@@ -66,7 +75,7 @@ static rnnk_rnn *make_net(const anchor_case *c) {
   bool ok = true;
   for (int l = 0; l < c->L && ok; l++)
     for (int d = 0; d < c->D && ok; d++) {
-      const int K = l == 0 ? c->H : c->D * c->H;
+      const int K = l == 0 ? input_size(c) : c->D * c->H;
       float *w_ih = random_floats((size_t)G * c->H * K, s);
       float *w_hh = random_floats((size_t)G * c->H * c->H, s);
       float *b_ih = random_floats((size_t)G * c->H, s), *b_hh = random_floats((size_t)G * c->H, s);
@@ -124,10 +133,10 @@ int main(int argc, char **argv) {
     const anchor_case *c = &cases[ci];
     char name[160];
     snprintf(name, sizeof name, "cell=%s N=%d H=%d I=%d T=%d L=%d D=%d I2=%d", c->name, c->N,
-             c->H, c->H, T_STEPS, c->L, c->D, c->L > 1 ? c->D * c->H : c->H);
+             c->H, input_size(c), T_STEPS, c->L, c->D, c->L > 1 ? c->D * c->H : c->H);
     if (*filter && !strstr(name, filter)) continue;
     rnnk_rnn *net = make_net(c);
-    const size_t nx = (size_t)T_STEPS * c->N * c->H, ny = nx * c->D;
+    const size_t nx = (size_t)T_STEPS * c->N * input_size(c), ny = (size_t)T_STEPS * c->N * c->H * c->D;
     float *x = random_floats(nx, 1.0f), *y = malloc(ny * sizeof *y);
     double *ms = malloc((size_t)nthr * reps * sizeof *ms);
     if (!net || !x || !y || !ms) {
