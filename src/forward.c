@@ -553,9 +553,11 @@ rnnk_status rnnk_check_ready(const rnnk_rnn *rnn) {
  * with explicit tiles (a tuner candidate) runs them as given: an entry for
  * its own key must not turn every candidate into the winner of an earlier
  * tuning. Never a repack. */
-rnnk_call_plan rnnk_plan(const rnnk_rnn *rnn, int N) {
+rnnk_call_plan rnnk_plan(const rnnk_rnn *rnn, int N) { return rnnk_plan_with(rnn, N, rnn->pool); }
+
+rnnk_call_plan rnnk_plan_with(const rnnk_rnn *rnn, int N, rnnk_pool *pool) {
   rnnk_call_plan plan = {.pool = NULL, .time_chunk = rnn->tiles.time_chunk, .k_block = rnn->tiles.k_block};
-  const int threads = rnn->pool ? rnnk_pool_size(rnn->pool) : 1;
+  const int threads = pool ? rnnk_pool_size(pool) : 1;
   int split; /* RNNK_SPLIT_* */
   rnnk_tune_key k = rnnk_tiles_key(rnn->isa, &rnn->cfg, N, threads);
   rnnk_tune_value v;
@@ -568,7 +570,7 @@ rnnk_call_plan rnnk_plan(const rnnk_rnn *rnn, int N) {
   } else {
     split = rnn->tiles.split ? rnnk_split_choose(&rnn->cfg, rnn->tiles.unit, N, threads) : RNNK_SPLIT_NONE;
   }
-  if (threads >= 2 && split != RNNK_SPLIT_NONE) plan.pool = rnn->pool, plan.rows = split == RNNK_SPLIT_ROWS;
+  if (threads >= 2 && split != RNNK_SPLIT_NONE) plan.pool = pool, plan.rows = split == RNNK_SPLIT_ROWS;
   return plan;
 }
 

@@ -3,7 +3,9 @@
  * allocated once for the longest sequence. Each sequence runs through the
  * same driver as rnnk_rnn_forward with N = 1, so the bits are the same.
  * Workers read the weights shared, or, when the pool spans several NUMA
- * nodes, their own node's copy (src/replicas.c). */
+ * nodes, their own node's copy (src/replicas.c). A single sequence instead
+ * runs as forward would over that pool: split by hidden units where the
+ * plan says so (one worker would leave the others idle). */
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -22,11 +24,16 @@ typedef struct many_ctx {
   atomic_int failed; /* workers that could not get scratch */
 } many_ctx;
 
-static void run_one(const rnnk_rnn *rnn, rnnk_sequence *sq, float *scratch) {
+/* One sequence as a forward call of N = 1. */
+static rnnk_fwd_io sequence_io(const rnnk_rnn *rnn, const rnnk_sequence *sq, float *scratch) {
   const size_t I = (size_t)rnn->cfg.input_size, W = (size_t)rnn->out_width;
-  rnnk_fwd_io io = {.T = sq->T, .N = 1, .x = sq->x, .x_step_stride = I, .x_row_stride = I,
-                    .y = sq->y, .y_step_stride = W, .y_row_stride = W, .h0 = sq->h0, .c0 = sq->c0,
-                    .hT = sq->hT, .cT = sq->cT, .scratch = scratch};
+  return (rnnk_fwd_io){.T = sq->T, .N = 1, .x = sq->x, .x_step_stride = I, .x_row_stride = I,
+                       .y = sq->y, .y_step_stride = W, .y_row_stride = W, .h0 = sq->h0, .c0 = sq->c0,
+                       .hT = sq->hT, .cT = sq->cT, .scratch = scratch};
+}
+
+static void run_one(const rnnk_rnn *rnn, rnnk_sequence *sq, float *scratch) {
+  const rnnk_fwd_io io = sequence_io(rnn, sq, scratch);
   sq->status = rnnk_forward_rows(rnn, &io, NULL);
 }
 
@@ -76,6 +83,13 @@ RNNK_API rnnk_status rnnk_rnn_forward_many(const rnnk_rnn *rnn, rnnk_pool *pool,
   rnnk_status s = rnnk_check_ready(rnn);
   if (s) return s;
   if (count == 0) return RNNK_OK;
+  const rnnk_call_plan plan = pool && count == 1 ? rnnk_plan_with(rnn, 1, pool) : (rnnk_call_plan){0};
+  if (plan.pool && !plan.rows) {
+    rnnk_fwd_io io = sequence_io(rnn, &seqs[0], NULL);
+    io.time_chunk = plan.time_chunk, io.k_block = plan.k_block;
+    s = seqs[0].status = rnnk_forward_rows(rnn, &io, plan.pool);
+    return s ? rnnk_fail(s, "seqs[0] failed: %s", rnnk_strerror(s)) : RNNK_OK;
+  }
 
   many_ctx m = {.rnn = rnn, .pool = pool, .seqs = seqs, .count = count};
   m.scratch_floats = rnnk_forward_scratch_floats(rnn, Tmax, 1);

@@ -201,6 +201,8 @@ typedef struct rnnk_call_plan {
   int k_block;     /* 0 = the kernels' default */
 } rnnk_call_plan;
 rnnk_call_plan rnnk_plan(const rnnk_rnn *rnn, int N);
+/* The same for a call over pool (NULL: none) instead of the attached one. */
+rnnk_call_plan rnnk_plan_with(const rnnk_rnn *rnn, int N, rnnk_pool *pool);
 rnnk_status rnnk_forward_rows(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_pool *split_pool);
 /* The same call with its rows split over the pool's threads (plan.rows). */
 rnnk_status rnnk_forward_row_split(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_pool *pool);

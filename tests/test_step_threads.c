@@ -247,6 +247,45 @@ Test(step_threads, forward_many_pools) {
   }
 }
 
+/* One sequence given to forward_many with a pool runs split by hidden units
+ * over that pool where the plan says so (here a tune cache entry), with the
+ * bits of one thread. */
+Test(step_threads, forward_many_one_sequence_splits) {
+  enum { T = 9, I = 6, H = 70, L = 2 };
+  rnnk_pool *pool;
+  cr_assert_eq(rnnk_pool_create(3, RNNK_PIN_NONE, &pool), RNNK_OK, "%s", rnnk_last_error());
+  for (int v = 0; v < N_VARIANTS; v++) {
+    rnnk_config cfg = variant(v, I, H, L);
+    cfg.direction = RNNK_BIDIR_CONCAT;
+    rnnk_rnn *rnn = build(&cfg, 1100 + (uint64_t)v), *ref = build(&cfg, 1100 + (uint64_t)v);
+    const int S = ref_carried(&cfg), W = ref_out_width(&cfg);
+    const bool lstm = cfg.cell == RNNK_LSTM;
+    const size_t ny = (size_t)T * W, nh = (size_t)L * 2 * S, nc = (size_t)L * 2 * H;
+    float *x = ref_rand_floats(1101, (size_t)T * I, -1, 1), *h0 = ref_rand_floats(1102, nh, -1, 1);
+    float *y0 = malloc(ny * 4), *h_0 = malloc(nh * 4), *c_0 = malloc(nc * 4);
+    float *y = malloc(ny * 4), *h = malloc(nh * 4), *c = malloc(nc * 4);
+    cr_assert_eq(rnnk_rnn_forward(ref, T, 1, x, NULL, h0, NULL, y0, h_0, lstm ? c_0 : NULL), RNNK_OK);
+    cr_assert_eq(rnnk_rnn_set_pool(rnn, pool), RNNK_OK); /* only to key the entry to 3 threads */
+    cr_assert(test_force_split(rnn, 1, false), "variant %d: no split", v);
+    cr_assert_eq(rnnk_rnn_set_pool(rnn, NULL), RNNK_OK);
+    const rnnk_call_plan plan = rnnk_plan_with(rnn, 1, pool);
+    cr_assert(plan.pool == pool && !plan.rows, "variant %d: forward_many's plan does not split", v);
+    rnnk_sequence seq = {.T = T, .x = x, .y = y, .h0 = h0, .hT = h, .cT = lstm ? c : NULL, .status = RNNK_EINVAL};
+    cr_assert_eq(test_scratch_cached(rnn), 0);
+    cr_assert_eq(rnnk_rnn_forward_many(rnn, pool, 1, &seq), RNNK_OK, "%s", rnnk_last_error());
+    cr_expect_eq(seq.status, RNNK_OK);
+    /* the split call took its scratch from the network, as forward does
+     * (the workers of many sequences bring their own) */
+    cr_expect_eq(test_scratch_cached(rnn), 1, "variant %d: forward_many did not run the split call", v);
+    cr_expect_eq(memcmp(y, y0, ny * 4), 0, "variant %d: y differs", v);
+    cr_expect_eq(memcmp(h, h_0, nh * 4), 0, "variant %d: hT differs", v);
+    if (lstm) cr_expect_eq(memcmp(c, c_0, nc * 4), 0, "variant %d: cT differs", v);
+    free(x), free(h0), free(y0), free(h_0), free(c_0), free(y), free(h), free(c);
+    rnnk_rnn_destroy(rnn), rnnk_rnn_destroy(ref);
+  }
+  rnnk_pool_destroy(pool);
+}
+
 /* A pool attached with set_pool splits hidden units; the bits do not change. */
 Test(step_threads, split_pool_same_bits) {
   static const int sizes[] = {1, 2, 3, 7};
