@@ -348,8 +348,10 @@ typedef struct rnnk_sequence {
 } rnnk_sequence;
 
 /** Run @p count independent sequences, spread over @p pool (NULL = the
- *  calling thread), longest first. Returns the first failing status; each
- *  sequence's own status is set. Results are bitwise those of forward. */
+ *  calling thread), longest first; a single sequence is split over the
+ *  pool as rnnk_rnn_forward would split it (by hidden units, when a step
+ *  holds enough work). Returns the first failing status; each sequence's
+ *  own status is set. Results are bitwise those of forward. */
 rnnk_status rnnk_rnn_forward_many(const rnnk_rnn *rnn, rnnk_pool *pool, int count,
                                   rnnk_sequence *seqs);
 
