@@ -574,6 +574,10 @@ rnnk_call_plan rnnk_plan_with(const rnnk_rnn *rnn, int N, rnnk_pool *pool) {
   return plan;
 }
 
+rnnk_status rnnk_forward_planned(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_call_plan plan) {
+  return plan.rows ? rnnk_forward_row_split(rnn, io, plan.pool) : rnnk_forward_rows(rnn, io, plan.pool);
+}
+
 RNNK_API rnnk_status rnnk_rnn_forward(const rnnk_rnn *rnn, int T, int N, const float *x, const int *lengths,
                                       const float *h0, const float *c0, float *y, float *hT, float *cT) {
   rnnk_clear_error();
@@ -606,6 +610,5 @@ RNNK_API rnnk_status rnnk_rnn_forward(const rnnk_rnn *rnn, int T, int N, const f
   const rnnk_call_plan plan = rnnk_plan(rnn, N);
   io.time_chunk = plan.time_chunk;
   io.k_block = plan.k_block;
-  if (plan.rows) return rnnk_forward_row_split(rnn, &io, plan.pool);
-  return rnnk_forward_rows(rnn, &io, plan.pool);
+  return rnnk_forward_planned(rnn, &io, plan);
 }

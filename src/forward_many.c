@@ -84,10 +84,10 @@ RNNK_API rnnk_status rnnk_rnn_forward_many(const rnnk_rnn *rnn, rnnk_pool *pool,
   if (s) return s;
   if (count == 0) return RNNK_OK;
   const rnnk_call_plan plan = pool && count == 1 ? rnnk_plan_with(rnn, 1, pool) : (rnnk_call_plan){0};
-  if (plan.pool && !plan.rows) {
+  if (plan.pool) {
     rnnk_fwd_io io = sequence_io(rnn, &seqs[0], NULL);
     io.time_chunk = plan.time_chunk, io.k_block = plan.k_block;
-    s = seqs[0].status = rnnk_forward_rows(rnn, &io, plan.pool);
+    s = seqs[0].status = rnnk_forward_planned(rnn, &io, plan);
     return s ? rnnk_fail(s, "seqs[0] failed: %s", rnnk_strerror(s)) : RNNK_OK;
   }
 

@@ -206,6 +206,9 @@ rnnk_call_plan rnnk_plan_with(const rnnk_rnn *rnn, int N, rnnk_pool *pool);
 rnnk_status rnnk_forward_rows(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_pool *split_pool);
 /* The same call with its rows split over the pool's threads (plan.rows). */
 rnnk_status rnnk_forward_row_split(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_pool *pool);
+/* Run io as plan splits it: by rows, by hidden units over plan.pool, or on
+ * the caller's thread (io's time_chunk and k_block are the caller's to set). */
+rnnk_status rnnk_forward_planned(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_call_plan plan);
 
 /* Fingerprint of the kernel set, written into the tune cache header. */
 extern const char rnnk_kernel_fingerprint[];

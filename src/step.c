@@ -70,7 +70,7 @@ RNNK_API rnnk_status rnnk_rnn_step(const rnnk_rnn *rnn, rnnk_state *st, const fl
                     .backward = st->backward};
   const rnnk_call_plan plan = rnnk_plan(rnn, st->N);
   io.k_block = plan.k_block; /* T = 1: no time chunk */
-  rnnk_status s = plan.rows ? rnnk_forward_row_split(rnn, &io, plan.pool) : rnnk_forward_rows(rnn, &io, plan.pool);
+  rnnk_status s = rnnk_forward_planned(rnn, &io, plan);
   if (s == RNNK_OK) st->backward = !st->backward;
   return s;
 }
