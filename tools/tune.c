@@ -125,7 +125,8 @@ int rnnk_cmd_tune(int argc, char **argv) {
     char kc[16] = "";
     if (res.k_block) snprintf(kc, sizeof kc, " kc=%dK", res.k_block);
     snprintf(winner, sizeof winner, "%s u=%d%s%s%s", rnnk_isa_name(res.isa), res.unit,
-             shapes[i].threads > 1 ? (res.split_rows ? " rows" : res.split ? " split" : " nosplit") : "", res.time_chunk ? " T-gemm" : "", kc);
+             shapes[i].threads > 1 ? (res.split_rows ? " rows" : res.split ? " split" : " nosplit") : "",
+             res.time_chunk ? " T-gemm" : "", kc);
     printf("%-8s %5d %4d %3d  %-7s %-18s %10.3f %10.3f %6.2fx\n", shapes[i].cell, shapes[i].H, shapes[i].N,
            shapes[i].threads, rnnk_isa_name(rnnk_active_isa()), winner, res.ms_default, res.ms_tuned,
            res.ms_tuned > 0 ? res.ms_default / res.ms_tuned : 0.0);

@@ -133,7 +133,8 @@ static rnnk_status time_net(rnnk_rnn *rnn, const tune_data *d, int repeats, doub
 /* Does a batch's step run k in chunks on this host (one thread's W_hh over
  * half the L2)? Only then is the chunk size worth timing. */
 static bool step_may_chunk(const rnnk_config *c) {
-  return rnnk_overflows_l2((size_t)rnnk_cell_gates(c->cell) * (size_t)c->hidden_size * (size_t)rnnk_state_size(c) * sizeof(float));
+  return rnnk_overflows_l2((size_t)rnnk_cell_gates(c->cell) * (size_t)c->hidden_size * (size_t)rnnk_state_size(c) *
+                           sizeof(float));
 }
 
 typedef struct candidate {
