@@ -348,10 +348,17 @@ typedef struct rnnk_sequence {
 } rnnk_sequence;
 
 /** Run @p count independent sequences, spread over @p pool (NULL = the
- *  calling thread), longest first; a single sequence is split over the
- *  pool as rnnk_rnn_forward would split it (by hidden units, when a step
- *  holds enough work). Returns the first failing status; each sequence's
- *  own status is set. Results are bitwise those of forward. */
+ *  calling thread), longest first. Sequences run in small batches, so that
+ *  a batch's rows share each read of the weights: each worker takes groups
+ *  of up to 4 sequences (8 where W_hh overflows a core's L2); where W_hh
+ *  overflows L2 and there are at most 8 sequences a thread, they run
+ *  instead as one batch split over the whole pool by hidden units (where
+ *  a step holds enough work). A single sequence is split over the pool as
+ *  rnnk_rnn_forward would split it. Batching copies each sequence's x, y
+ *  and states once, into buffers of at most about 64 MiB per batch (one
+ *  batch per worker at a time; fewer sequences per batch where they are
+ *  long). Returns the first failing status; each sequence's own status
+ *  is set. Results are bitwise those of forward on each sequence alone. */
 rnnk_status rnnk_rnn_forward_many(const rnnk_rnn *rnn, rnnk_pool *pool, int count,
                                   rnnk_sequence *seqs);
 

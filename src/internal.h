@@ -210,6 +210,11 @@ rnnk_status rnnk_forward_row_split(const rnnk_rnn *rnn, const rnnk_fwd_io *io, r
  * the caller's thread (io's time_chunk and k_block are the caller's to set). */
 rnnk_status rnnk_forward_planned(const rnnk_rnn *rnn, const rnnk_fwd_io *io, rnnk_call_plan plan);
 
+/* Whether forward_many runs `count` sequences of up to Tmax steps as one
+ * batch split over the whole pool of `threads` as forward would split it,
+ * rather than workers taking groups of them (src/forward_many.c). */
+bool rnnk_many_one_batch(const rnnk_rnn *rnn, int count, int threads, int Tmax);
+
 /* Fingerprint of the kernel set, written into the tune cache header. */
 extern const char rnnk_kernel_fingerprint[];
 

@@ -211,17 +211,20 @@ static void check_many(rnnk_pool *pool, const char *what) {
         float *x = ref_rand_floats(600 + (uint64_t)i, (size_t)T * 5, -1, 1);
         float *h0 = i % 2 ? ref_rand_floats(700 + (uint64_t)i, nh, -1, 1) : NULL;
         float *c0 = i % 2 && lstm ? ref_rand_floats(800 + (uint64_t)i, nc, -1, 1) : NULL;
-        seqs[i] = (rnnk_sequence){.T = T, .x = x, .y = malloc(ny * 4), .h0 = h0, .c0 = c0, .hT = malloc(nh * 4),
-                                  .cT = lstm ? malloc(nc * 4) : NULL, .status = RNNK_EINVAL};
+        /* some sequences leave out y or hT: a batch of them has no buffer for it */
+        seqs[i] = (rnnk_sequence){.T = T, .x = x, .y = i % 3 == 2 ? NULL : malloc(ny * 4), .h0 = h0, .c0 = c0,
+                                  .hT = i % 4 == 3 ? NULL : malloc(nh * 4), .cT = lstm ? malloc(nc * 4) : NULL,
+                                  .status = RNNK_EINVAL};
         want_y[i] = malloc(ny * 4), want_h[i] = malloc(nh * 4), want_c[i] = lstm ? malloc(nc * 4) : NULL;
         cr_assert_eq(rnnk_rnn_forward(rnn, T, 1, x, NULL, h0, c0, want_y[i], want_h[i], want_c[i]), RNNK_OK);
       }
       cr_assert_eq(rnnk_rnn_forward_many(rnn, pool, NSEQ, seqs), RNNK_OK, "%s: %s", what, rnnk_last_error());
       for (int i = 0; i < NSEQ; i++) {
         cr_expect_eq(seqs[i].status, RNNK_OK);
-        cr_expect_eq(memcmp(seqs[i].y, want_y[i], (size_t)seqs[i].T * W * 4), 0, "%s variant %d bidir %d seq %d: y",
-                     what, v, bidir, i);
-        cr_expect_eq(memcmp(seqs[i].hT, want_h[i], nh * 4), 0, "%s variant %d seq %d: hT", what, v, i);
+        if (seqs[i].y)
+          cr_expect_eq(memcmp(seqs[i].y, want_y[i], (size_t)seqs[i].T * W * 4), 0, "%s variant %d bidir %d seq %d: y",
+                       what, v, bidir, i);
+        if (seqs[i].hT) cr_expect_eq(memcmp(seqs[i].hT, want_h[i], nh * 4), 0, "%s variant %d seq %d: hT", what, v, i);
         if (lstm) cr_expect_eq(memcmp(seqs[i].cT, want_c[i], nc * 4), 0, "%s variant %d seq %d: cT", what, v, i);
         free((void *)seqs[i].x), free((void *)seqs[i].h0), free((void *)seqs[i].c0);
         free(seqs[i].y), free(seqs[i].hT), free(seqs[i].cT);
@@ -274,8 +277,7 @@ Test(step_threads, forward_many_one_sequence_splits) {
     cr_assert_eq(test_scratch_cached(rnn), 0);
     cr_assert_eq(rnnk_rnn_forward_many(rnn, pool, 1, &seq), RNNK_OK, "%s", rnnk_last_error());
     cr_expect_eq(seq.status, RNNK_OK);
-    /* the split call took its scratch from the network, as forward does
-     * (the workers of many sequences bring their own) */
+    /* the split call took one scratch block from the network, as forward does */
     cr_expect_eq(test_scratch_cached(rnn), 1, "variant %d: forward_many did not run the split call", v);
     cr_expect_eq(memcmp(y, y0, ny * 4), 0, "variant %d: y differs", v);
     cr_expect_eq(memcmp(h, h_0, nh * 4), 0, "variant %d: hT differs", v);
@@ -283,6 +285,48 @@ Test(step_threads, forward_many_one_sequence_splits) {
     free(x), free(h0), free(y0), free(h_0), free(c_0), free(y), free(h), free(c);
     rnnk_rnn_destroy(rnn), rnnk_rnn_destroy(ref);
   }
+  rnnk_pool_destroy(pool);
+}
+
+/* A few sequences whose W_hh overflows a core's L2 (6.5 MiB) run as one
+ * ragged batch split by hidden units over the whole pool; each gets the
+ * bits of forward alone, whichever of y, h0, c0, hT, cT it gives. */
+Test(step_threads, forward_many_batches_over_pool) {
+  enum { I = 16, H = 640, COUNT = 5, THREADS = 3 };
+  static const int lengths[COUNT] = {4, 7, 1, 7, 5};
+  rnnk_pool *pool;
+  cr_assert_eq(rnnk_pool_create(THREADS, RNNK_PIN_NONE, &pool), RNNK_OK, "%s", rnnk_last_error());
+  rnnk_config cfg;
+  rnnk_config_init(&cfg, RNNK_LSTM, I, H);
+  cfg.direction = RNNK_BIDIR_CONCAT;
+  rnnk_rnn *rnn = build(&cfg, 1200);
+  cr_assert(rnnk_many_one_batch(rnn, COUNT, THREADS, 7), "forward_many would not batch over the pool");
+  cr_assert(rnnk_plan_with(rnn, COUNT, pool).pool == pool && !rnnk_plan_with(rnn, COUNT, pool).rows,
+            "a batch of %d rows is not split by units", COUNT);
+  const size_t W = 2 * H, nh = 2 * H;
+  rnnk_sequence seqs[COUNT];
+  float *want_y[COUNT], *want_h[COUNT], *want_c[COUNT];
+  for (int i = 0; i < COUNT; i++) {
+    const int T = lengths[i];
+    float *x = ref_rand_floats(1201 + (uint64_t)i, (size_t)T * I, -1, 1);
+    float *h0 = i % 2 ? ref_rand_floats(1211 + (uint64_t)i, nh, -1, 1) : NULL;
+    float *c0 = i % 3 ? ref_rand_floats(1221 + (uint64_t)i, nh, -1, 1) : NULL;
+    seqs[i] = (rnnk_sequence){.T = T, .x = x, .y = i == 1 ? NULL : malloc((size_t)T * W * 4), .h0 = h0, .c0 = c0,
+                              .hT = i == 2 ? NULL : malloc(nh * 4), .cT = i == 3 ? NULL : malloc(nh * 4),
+                              .status = RNNK_EINVAL};
+    want_y[i] = malloc((size_t)T * W * 4), want_h[i] = malloc(nh * 4), want_c[i] = malloc(nh * 4);
+    cr_assert_eq(rnnk_rnn_forward(rnn, T, 1, x, NULL, h0, c0, want_y[i], want_h[i], want_c[i]), RNNK_OK);
+  }
+  cr_assert_eq(rnnk_rnn_forward_many(rnn, pool, COUNT, seqs), RNNK_OK, "%s", rnnk_last_error());
+  for (int i = 0; i < COUNT; i++) {
+    cr_expect_eq(seqs[i].status, RNNK_OK);
+    if (seqs[i].y) cr_expect_eq(memcmp(seqs[i].y, want_y[i], (size_t)seqs[i].T * W * 4), 0, "seq %d: y", i);
+    if (seqs[i].hT) cr_expect_eq(memcmp(seqs[i].hT, want_h[i], nh * 4), 0, "seq %d: hT", i);
+    if (seqs[i].cT) cr_expect_eq(memcmp(seqs[i].cT, want_c[i], nh * 4), 0, "seq %d: cT", i);
+    free((void *)seqs[i].x), free((void *)seqs[i].h0), free((void *)seqs[i].c0);
+    free(seqs[i].y), free(seqs[i].hT), free(seqs[i].cT), free(want_y[i]), free(want_h[i]), free(want_c[i]);
+  }
+  rnnk_rnn_destroy(rnn);
   rnnk_pool_destroy(pool);
 }
 
