@@ -140,7 +140,7 @@ static void worker(void *vctx, int tid, int nth) {
 /* Whether one layer's recurrent weights overflow a thread's L2, so that
  * every step streams them from L3. */
 static bool w_hh_overflows_l2(const rnnk_rnn *rnn) {
-  return rnnk_overflows_l2((size_t)rnn->G * (size_t)rnn->Hp * (size_t)rnn->Sp * sizeof(float));
+  return rnnk_overflows_l2(rnnk_w_hh_bytes(&rnn->cfg, rnn->tiles.unit));
 }
 
 /* Sequences of up to Tmax steps whose gathered x and y fit 64 MiB: a

@@ -35,6 +35,12 @@ static inline int rnnk_cell_gates(rnnk_cell cell) { return cell == RNNK_LSTM ? 4
 static inline int rnnk_state_size(const rnnk_config *c) {
   return c->proj_size ? c->proj_size : c->cell == RNNK_JORDAN ? c->output_size : c->hidden_size;
 }
+/* Bytes of one layer's recurrent weights W_hh, hidden units padded to
+ * panels of `unit`: what each step reads. */
+static inline size_t rnnk_w_hh_bytes(const rnnk_config *c, int unit) {
+  const size_t panels = ((size_t)c->hidden_size + (size_t)unit - 1) / (size_t)unit;
+  return (size_t)rnnk_cell_gates(c->cell) * panels * (size_t)unit * (size_t)rnnk_state_size(c) * sizeof(float);
+}
 /* Whether a thread's recurrent weights (bytes) overflow half of its L2 (the
  * other half holds the step's rows), so that the step streams them from L3
  * and runs k in chunks; yes when the size is unknown (src/forward.c). */

@@ -153,8 +153,7 @@ bool rnnk_split_default(const rnnk_config *cfg, int unit, int N, int threads) {
  * but LSTM N=8 H=1024 0.57 / 0.47, N=4 H=256 0.71 / 0.58. */
 bool rnnk_split_rows_default(const rnnk_config *cfg, int unit, int N, int threads) {
   if (threads < 2 || N < 4 * threads || unit < 1) return false;
-  const double w_hh = gate_rows(cfg, unit) * rnnk_state_size(cfg) * sizeof(float);
-  return !rnnk_overflows_l2((size_t)(w_hh / 4)); /* that tests against half the L2: W_hh <= 2 L2 */
+  return !rnnk_overflows_l2(rnnk_w_hh_bytes(cfg, unit) / 4); /* that tests against half the L2: W_hh <= 2 L2 */
 }
 
 int rnnk_split_choose(const rnnk_config *cfg, int unit, int N, int threads) {

@@ -130,12 +130,6 @@ static rnnk_status time_net(rnnk_rnn *rnn, const tune_data *d, int repeats, doub
   return s;
 }
 
-/* Does a batch's step run k in chunks on this host (one thread's W_hh over
- * half the L2)? Only then is the chunk size worth timing. */
-static bool step_may_chunk(const rnnk_config *c) {
-  return rnnk_overflows_l2((size_t)rnnk_cell_gates(c->cell) * (size_t)c->hidden_size * (size_t)rnnk_state_size(c) *
-                           sizeof(float));
-}
 
 typedef struct candidate {
   rnnk_isa isa;
@@ -210,10 +204,13 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
           t.time_chunk = tc;
           cand[nc++] = (candidate){isas[i], t};
         }
-    if (batch > 1 && step_may_chunk(&c))
+    rnnk_tiles def_i;
+    rnnk_tiles_default(isas[i], &c, &def_i);
+    /* k-chunk sizes, where a batch's step runs k in chunks on this host
+     * (one thread's W_hh over half the L2) */
+    if (batch > 1 && rnnk_overflows_l2(rnnk_w_hh_bytes(&c, def_i.unit)))
       for (int kib = 8; kib <= 16; kib *= 2) {
-        rnnk_tiles t;
-        rnnk_tiles_default(isas[i], &c, &t);
+        rnnk_tiles t = def_i;
         if (threads > 1) t.split = rnnk_split_choose(&c, t.unit, batch, threads);
         t.k_block = kib;
         cand[nc++] = (candidate){isas[i], t};
