@@ -37,6 +37,7 @@ typedef struct many_ctx {
   const int *order; /* sequence indices, longest first */
   int count;
   int groups; /* batches the sequences are cut into, in order: a worker takes one at a time */
+  rnnk_call_plan group_plan; /* a group's time chunk and k-chunk (tune cache, else defaults) */
   int Tmax;
   bool has[5]; /* some sequence gives y, h0, c0, hT, cT */
   atomic_int next;
@@ -118,7 +119,7 @@ static void worker(void *vctx, int tid, int nth) {
   rnnk_rnn view = *m->rnn;
   view.layers = rnnk_replicas_layers(m->rep, m->rnn, rnnk_pool_node_of(m->pool, tid));
   group_buf b;
-  const int most = (m->count + m->groups - 1) / m->groups; /* rows of the largest group */
+  const int most = (int)(((long long)m->count + m->groups - 1) / m->groups); /* rows of the largest group */
   float *mem = most > 1 ? group_alloc(m, most, &b) : NULL;
   for (;;) {
     const int i = atomic_fetch_add(&m->next, 1);
@@ -129,7 +130,7 @@ static void worker(void *vctx, int tid, int nth) {
       const rnnk_fwd_io io = sequence_io(m->rnn, sq);
       sq->status = rnnk_forward_rows(&view, &io, NULL);
     } else if (mem) {
-      run_group(&view, (rnnk_call_plan){0}, m->seqs, m->order + n0, n1 - n0, &b);
+      run_group(&view, m->group_plan, m->seqs, m->order + n0, n1 - n0, &b);
     } else {
       for (int n = n0; n < n1; n++) m->seqs[m->order[n]].status = RNNK_ENOMEM; /* others go on */
     }
@@ -256,6 +257,7 @@ RNNK_API rnnk_status rnnk_rnn_forward_many(const rnnk_rnn *rnn, rnnk_pool *pool,
     }
   } else {
     m.groups = many_groups(rnn, count, threads, Tmax);
+    m.group_plan = rnnk_plan_with(rnn, (int)(((long long)count + m.groups - 1) / m.groups), NULL);
     atomic_init(&m.next, 0);
     rnnk_replicas *rep = rnnk_replicas_acquire(rnn, pool);
     m.rep = rep;
