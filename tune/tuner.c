@@ -130,7 +130,6 @@ static rnnk_status time_net(rnnk_rnn *rnn, const tune_data *d, int repeats, doub
   return s;
 }
 
-
 typedef struct candidate {
   rnnk_isa isa;
   rnnk_tiles tiles;
