@@ -77,6 +77,11 @@ int rnnk_max_unit_vectors(const rnnk_config *cfg);
  * winner's ratio (1 for the default), *ms_default the default's median. */
 int rnnk_tune_pick(const double *ms, int rounds, int n, int stride, double margin, double *ratio,
                    double *ms_default);
+/* The confirmation of a winner of the passes (tune/tuner.c): pairs[2i] is
+ * the default's ms and pairs[2i + 1] the winner's, timed back to back, for
+ * n pairs. True if the median (upper middle) of winner / default is below
+ * 1 - margin; *ratio gets that median. */
+bool rnnk_tune_confirmed(const double *pairs, int n, double margin, double *ratio);
 /* Whether u units per panel fit kernels of vector width vw (1: the scalar
  * reference, any u in 1..64) for panels of at most max_uv vectors: u is vw
  * times a power of two up to max_uv. */

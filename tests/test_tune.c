@@ -177,6 +177,22 @@ Test(tune, winner_beats_the_default_of_its_own_pass_by_the_margin) {
   cr_expect_eq(rnnk_tune_pick(&one[0][0], 1, 1, 2, 0.02, &q, &def), 0, "one candidate: the default");
 }
 
+/* A winner of the passes stays only if it beats the default again, timed
+ * back to back, by the margin in the median pair. */
+Test(tune, winner_confirmed_back_to_back) {
+  double q;
+  const double holds[3][2] = {{1.0, 0.9}, {2.0, 1.9}, {1.0, 0.88}}; /* 0.9, 0.95, 0.88 */
+  cr_expect(rnnk_tune_confirmed(&holds[0][0], 3, 0.02, &q), "a 10%% win in the median pair holds");
+  cr_expect(fabs(q - 0.9) < 1e-12, "ratio %g", q);
+  const double spell[3][2] = {{1.3, 1.0}, {1.0, 1.0}, {1.0, 1.01}}; /* a slow spell over one default */
+  cr_expect(!rnnk_tune_confirmed(&spell[0][0], 3, 0.02, &q), "one slow default is no win");
+  cr_expect(fabs(q - 1.0) < 1e-12, "ratio %g", q);
+  const double close[2][2] = {{1.0, 0.985}, {1.0, 0.97}}; /* even count: the upper middle, 0.985 */
+  cr_expect(!rnnk_tune_confirmed(&close[0][0], 2, 0.02, &q), "1.5%% is inside the margin");
+  const double none[1][2] = {{0, 0}};
+  cr_expect(!rnnk_tune_confirmed(&none[0][0], 1, 0.02, &q) && q == 1, "nothing timed: the default");
+}
+
 Test(tune, topology_report) {
   char buf[8192];
   cr_assert_eq(rnnk_topology_report(buf, sizeof buf), RNNK_OK, "%s", rnnk_last_error());

@@ -37,6 +37,13 @@
  * 1.000 in interleaved A/B rounds; 32-unit LSTM panels won by 3% and then
  * ran 13% slower in the table that followed). */
 #define TUNE_MARGIN 0.02
+/* A winner of the passes must then win again over the default in this many
+ * pairs of timings back to back, by the same margin, or the default stays:
+ * a slow spell over the default's timings in two of three passes let a
+ * noise win through (the README quick start's tune on the Zen 5 VM: LSTM
+ * N=64 H=256 k-chunks of 8 KiB "1.18x", level in interleaved benchmark
+ * rounds, 15.2 against 15.1 ms). */
+#define TUNE_CONFIRM 3
 
 static double now_ms(void) {
   struct timespec ts;
@@ -173,6 +180,35 @@ int rnnk_tune_pick(const double *ms, int rounds, int n, int stride, double margi
   return best;
 }
 
+bool rnnk_tune_confirmed(const double *pairs, int n, double margin, double *ratio) {
+  double q[64];
+  int k = 0;
+  for (int i = 0; i < n && k < 64; i++)
+    if (pairs[2 * i] > 0 && pairs[2 * i + 1] > 0) q[k++] = pairs[2 * i + 1] / pairs[2 * i];
+  *ratio = k ? median_up(q, k) : 1;
+  return k > 0 && *ratio < 1 - margin;
+}
+
+/* Times the default (cand[0]) and the winner (cand[w]) TUNE_CONFIRM times
+ * each, alternating; *confirmed and *ratio as rnnk_tune_confirmed says. */
+static rnnk_status confirm_winner(const rnnk_config *c, const candidate *cand, int w, const tune_data *d,
+                                  rnnk_pool *pool, int repeats, bool *confirmed, double *ratio) {
+  rnnk_rnn *net[2] = {NULL, NULL};
+  double pairs[2 * TUNE_CONFIRM] = {0};
+  rnnk_status s = RNNK_OK;
+  for (int j = 0; j < 2 && !s; j++) {
+    rnnk_config cj = *c;
+    cj.isa = cand[j ? w : 0].isa;
+    s = make_net(&cj, &cand[j ? w : 0].tiles, d, &net[j]);
+    if (!s && pool) s = rnnk_rnn_set_pool(net[j], pool);
+  }
+  for (int i = 0; i < 2 * TUNE_CONFIRM && !s; i++) s = time_net(net[i % 2], d, repeats, &pairs[i]);
+  rnnk_rnn_destroy(net[0]);
+  rnnk_rnn_destroy(net[1]);
+  *confirmed = !s && rnnk_tune_confirmed(pairs, TUNE_CONFIRM, TUNE_MARGIN, ratio);
+  return s;
+}
+
 RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, const rnnk_tune_options *opt) {
   rnnk_clear_error();
   rnnk_config c;
@@ -277,7 +313,19 @@ RNNK_API rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads, c
   if (!s && opt && opt->progress && done < TUNE_ROUNDS * per_round) /* cut short by the time limit */
     opt->progress(opt->user, TUNE_ROUNDS * per_round, TUNE_ROUNDS * per_round, "time limit reached");
   double ratio = 1, baseline = 0;
-  const int best_i = s ? 0 : rnnk_tune_pick(&ms_at[0][0], TUNE_ROUNDS, nc, TUNE_MAX_CAND + 1, TUNE_MARGIN, &ratio, &baseline);
+  int best_i = s ? 0 : rnnk_tune_pick(&ms_at[0][0], TUNE_ROUNDS, nc, TUNE_MAX_CAND + 1, TUNE_MARGIN, &ratio, &baseline);
+  if (best_i) {
+    bool confirmed = false;
+    s = confirm_winner(&c, cand, best_i, &d, pool, repeats, &confirmed, &ratio);
+    if (!s && opt && opt->progress) {
+      char what[112];
+      snprintf(what, sizeof what, "%s unit=%d split=%d chunk=%d k_block=%d: %.3fx the default back to back, %s",
+               rnnk_isa_name(cand[best_i].isa), cand[best_i].tiles.unit, cand[best_i].tiles.split,
+               cand[best_i].tiles.time_chunk, cand[best_i].tiles.k_block, ratio, confirmed ? "kept" : "not kept");
+      opt->progress(opt->user, TUNE_ROUNDS * per_round, TUNE_ROUNDS * per_round, what);
+    }
+    if (!confirmed) best_i = 0, ratio = 1;
+  }
   const double best = baseline * ratio;
   if (have_saved) pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
   rnnk_pool_destroy(pool);
