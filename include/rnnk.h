@@ -369,7 +369,8 @@ rnnk_status rnnk_rnn_forward_many(const rnnk_rnn *rnn, rnnk_pool *pool, int coun
 /** What rnnk_tune() chose, if the caller asks (rnnk_tune_options.result). */
 typedef struct rnnk_tune_result {
   double ms_default; /**< ms of the built-in default tiles (median over passes) */
-  double ms_tuned;   /**< ms_default times the winner's median ratio to it (= ms_default if the default stays) */
+  double ms_tuned;   /**< ms_default times the winner's median ratio to it in the back-to-back
+                          pairs (= ms_default if the default stays) */
   rnnk_isa isa;      /**< the winner's ISA */
   int unit;          /**< hidden units per panel */
   bool split;        /**< the call split over threads (threads > 1) */
@@ -394,10 +395,11 @@ typedef struct rnnk_tune_options {
  *  winner in the in-memory cache (rnnk_tune_save() writes it). The winner
  *  is the default tiles unless a candidate, timed in 3 passes that each
  *  open and close with the default, runs below 0.98 of the default of its
- *  own pass in the median over passes (smaller wins are noise on a shared
- *  machine). Runs for up
- *  to opt->time_limit_s on the calling thread (pinned for the run, its
- *  affinity restored afterwards), plus a pool of @p threads when > 1.
+ *  own pass in the median over passes, and then again in the median of 3
+ *  pairs (default, winner) timed back to back (smaller wins are noise on a
+ *  shared machine). Runs for up to opt->time_limit_s on the calling thread
+ *  (pinned for the run, its affinity restored afterwards; the 3 pairs run
+ *  past the limit), plus a pool of @p threads when > 1.
  *  Never called by the library itself. */
 rnnk_status rnnk_tune(const rnnk_config *cfg, int batch, int threads,
                       const rnnk_tune_options *opt);
