@@ -37,6 +37,7 @@ typedef struct many_ctx {
   const int *order; /* sequence indices, longest first */
   int count;
   int groups; /* batches the sequences are cut into, in order: a worker takes one at a time */
+  int group_rows; /* sequences in the largest group */
   rnnk_call_plan group_plan; /* a group's time chunk and k-chunk (tune cache, else defaults) */
   int Tmax;
   bool has[5]; /* some sequence gives y, h0, c0, hT, cT */
@@ -119,8 +120,7 @@ static void worker(void *vctx, int tid, int nth) {
   rnnk_rnn view = *m->rnn;
   view.layers = rnnk_replicas_layers(m->rep, m->rnn, rnnk_pool_node_of(m->pool, tid));
   group_buf b;
-  const int most = (int)(((long long)m->count + m->groups - 1) / m->groups); /* rows of the largest group */
-  float *mem = most > 1 ? group_alloc(m, most, &b) : NULL;
+  float *mem = m->group_rows > 1 ? group_alloc(m, m->group_rows, &b) : NULL;
   for (;;) {
     const int i = atomic_fetch_add(&m->next, 1);
     if (i >= m->groups) break;
@@ -257,7 +257,8 @@ RNNK_API rnnk_status rnnk_rnn_forward_many(const rnnk_rnn *rnn, rnnk_pool *pool,
     }
   } else {
     m.groups = many_groups(rnn, count, threads, Tmax);
-    m.group_plan = rnnk_plan_with(rnn, (int)(((long long)count + m.groups - 1) / m.groups), NULL);
+    m.group_rows = (int)(((long long)count + m.groups - 1) / m.groups);
+    m.group_plan = rnnk_plan_with(rnn, m.group_rows, NULL);
     atomic_init(&m.next, 0);
     rnnk_replicas *rep = rnnk_replicas_acquire(rnn, pool);
     m.rep = rep;
